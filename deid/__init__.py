@@ -1,0 +1,3 @@
+"""deid: streaming de-identification with a schema catalog."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,97 @@
+"""The `deid` command line: one group, subcommands loaded lazily so `deid --help` stays fast.
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 a service not running
+(`deid stack status`), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from functools import cached_property
+
+import click
+
+from deid import __version__
+from deid.errors import DeidError
+from deid.settings import Settings, load_settings
+
+# name -> "module:attribute"; later parts of deid register their commands here.
+COMMANDS: dict[str, str] = {
+    "config": "deid.cli.config:config",
+    "domains": "deid.cli.domains:domains",
+    "stack": "deid.cli.stack:stack",
+    "tail": "deid.cli.tail:tail_command",
+    "topics": "deid.cli.topics:topics",
+}
+
+
+class DeidContext:
+    """Per-invocation state; settings are loaded on first use so `--help` works with bad settings."""
+
+    @cached_property
+    def settings(self) -> Settings:
+        from deid.logs import configure_logging
+
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        return settings
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deid")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """deid: find personal data in Kafka streams, let a steward decide, de-identify continuously.
+
+    Settings come from DEID_* environment variables and the YAML file named by DEID_CONFIG
+    (see `deid config`).
+    """
+    ctx.obj = DeidContext()
+
+
+pass_deid = click.make_pass_decorator(DeidContext)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="deid", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("deid: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except DeidError as exc:
+        click.echo(f"deid: error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("deid: interrupted", err=True)
+        return 130
+    except Exception as exc:
+        # Exception messages can carry record values; show the traceback only when asked for.
+        if os.environ.get("DEID_LOG_LEVEL", "").upper() == "DEBUG":
+            raise
+        click.echo(
+            f"deid: internal error ({type(exc).__name__}); run again with DEID_LOG_LEVEL=DEBUG for the traceback",
+            err=True,
+        )
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

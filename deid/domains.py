@@ -1,0 +1,185 @@
+"""The domain registry: event families, their fields, subject, consent and topic names."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from deid.errors import ConfigError
+from deid.settings import CONFIG_ENV
+
+FieldType = Literal["string", "text", "int", "long", "double", "boolean", "date", "timestamp"]
+_NAME = r"^[a-z][a-z0-9_]{0,47}$"
+
+
+class DomainError(ConfigError):
+    """The registry is invalid, or a domain is unknown; the message names domain and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    type: FieldType
+    format: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _format_for_dates(self) -> FieldSpec:
+        if self.type in {"date", "timestamp"} and not self.format:
+            raise ValueError(f"a {self.type} field needs a strftime 'format'")
+        if self.format and self.type not in {"date", "timestamp"}:
+            raise ValueError("'format' applies only to date and timestamp fields")
+        return self
+
+
+class ConsentSpec(_Strict):
+    """How a row's consent is read: a boolean flag (true = level 1) or raw values mapped to levels."""
+
+    field: str
+    kind: Literal["boolean", "levels"]
+    levels: dict[str, int] | None = None
+    default_level: int = 0
+
+    @model_validator(mode="after")
+    def _levels_match_kind(self) -> ConsentSpec:
+        if self.kind == "levels" and not self.levels:
+            raise ValueError("kind 'levels' needs a 'levels' mapping of raw values to integers")
+        if self.kind == "boolean" and self.levels is not None:
+            raise ValueError("kind 'boolean' takes no 'levels' (false = 0, true = 1)")
+        return self
+
+    def level_of(self, raw: Any) -> int:
+        """The consent level of one row's raw value; missing or unknown → default_level."""
+        if self.kind == "boolean":
+            return 1 if raw is True else 0 if raw is False else self.default_level
+        assert self.levels is not None
+        key = str(raw).lower() if isinstance(raw, bool) else str(raw)
+        return self.levels.get(key, self.default_level) if raw is not None else self.default_level
+
+
+class Domain(_Strict):
+    name: str = Field(pattern=_NAME)
+    description: str = ""
+    subject_field: str | None
+    event_time_field: str | None = None
+    consent: ConsentSpec | None = None
+    fields: dict[str, FieldSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Domain:
+        for key, value in (
+            ("subject_field", self.subject_field),
+            ("event_time_field", self.event_time_field),
+            ("consent.field", self.consent.field if self.consent else None),
+        ):
+            if value is not None and value not in self.fields:
+                raise ValueError(f"{key} {value!r} is not one of the domain's fields")
+        return self
+
+    @property
+    def raw_topic(self) -> str:
+        return f"{self.name}-raw-data"
+
+    @property
+    def anonymised_topic(self) -> str:
+        return f"{self.name}-anonymised-data"
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"{self.name}-dlq"
+
+    @property
+    def topics(self) -> tuple[str, str, str]:
+        return self.raw_topic, self.anonymised_topic, self.dlq_topic
+
+
+class DomainRegistry:
+    """The validated set of domains, looked up by name."""
+
+    def __init__(self, domains: dict[str, Domain]) -> None:
+        self._domains = dict(sorted(domains.items()))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._domains.values())
+
+    def __len__(self) -> int:
+        return len(self._domains)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._domains)
+
+    def get(self, name: str) -> Domain:
+        try:
+            return self._domains[name]
+        except KeyError:
+            raise DomainError(f"unknown domain {name!r}; known domains: {', '.join(self.names)}") from None
+
+    def select(self, names: list[str] | None) -> list[Domain]:
+        """The named domains (each checked), or all when `names` is empty or None."""
+        return [self.get(n) for n in names] if names else list(self)
+
+
+def _builtin_document() -> dict[str, Any]:
+    text = resources.files("deid").joinpath("domains.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def parse_domains(document: Any, source: str) -> dict[str, Domain]:
+    """Validate a `{domain: definition}` mapping; errors name the source, the domain and the key."""
+    if not isinstance(document, dict):
+        raise DomainError(f"{source}: 'domains' must be a mapping of domain name to definition")
+    domains = {}
+    for name, body in document.items():
+        if not isinstance(body, dict):
+            raise DomainError(f"{source}: domain {name!r}: definition must be a mapping")
+        try:
+            domains[name] = Domain(name=name, **body)
+        except ValidationError as exc:
+            raise DomainError(_format(source, str(name), exc)) from None
+        except TypeError as exc:  # e.g. a key given twice
+            raise DomainError(f"{source}: domain {name!r}: {exc}") from None
+    return domains
+
+
+def _format(source: str, domain: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        key = ".".join(str(p) for p in err["loc"]) or "(definition)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{source}: domain {domain!r}: unknown key {key!r}")
+        elif err["type"] == "missing":
+            lines.append(f"{source}: domain {domain!r}: missing key {key!r}")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: domain {domain!r}: key {key!r}: {msg}")
+    return "\n".join(lines)
+
+
+def build_registry(overrides: dict[str, Any] | None = None, source: str = "config") -> DomainRegistry:
+    """The built-in domains, with `overrides` (from the config file) replacing or adding by name."""
+    document = _builtin_document()
+    builtin = parse_domains(document.get("domains"), "deid/domains.yaml")
+    if overrides:
+        builtin.update(parse_domains(overrides, source))
+    return DomainRegistry(builtin)
+
+
+@cache
+def _cached_builtin() -> DomainRegistry:
+    return build_registry()
+
+
+def load_registry(settings: Any | None = None) -> DomainRegistry:
+    """The registry in force for these settings (built-ins plus the config file's `domains:`)."""
+    overrides = getattr(settings, "domains", None)
+    if not overrides:
+        return _cached_builtin()
+    return build_registry(overrides, source=os.environ.get(CONFIG_ENV, "config file"))

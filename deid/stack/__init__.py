@@ -1,0 +1,27 @@
+"""The embedded local stack: the services `deid stack up` runs on this machine.
+
+Each service has `name`, `start(timeout)`, `stop()`, `status()` and `describe()`; later services
+(the catalog) join the list in `services()`. Start order is list order; stop is the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from deid.settings import Settings
+from deid.stack.kafka_broker import EmbeddedKafka
+from deid.stack.process import StackError
+
+__all__ = ["StackError", "StackService", "services"]
+
+
+class StackService(Protocol):
+    name: str
+
+    def start(self, timeout: float = ...) -> str: ...
+    def stop(self) -> str: ...
+    def status(self) -> tuple[bool, str]: ...
+
+
+def services(settings: Settings) -> list[StackService]:
+    return [EmbeddedKafka(settings)]

@@ -1,0 +1,1 @@
+"""pipelines: see DESIGN.md layout."""

@@ -1,0 +1,1 @@
+"""producers: see DESIGN.md layout."""

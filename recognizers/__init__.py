@@ -1,0 +1,1 @@
+"""recognizers: see DESIGN.md layout."""

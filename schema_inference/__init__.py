@@ -1,0 +1,1 @@
+"""schema_inference: see DESIGN.md layout."""

@@ -1,0 +1,96 @@
+"""Shared fixtures. Tests use real parts: a real Kafka broker started once per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deid.settings import ENV_PREFIX, Settings, load_settings
+from deid.stack.kafka_broker import EmbeddedKafka
+from deid.stack.process import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _outer_kafka_home() -> Path:
+    """Where scripts/install-kafka put the jars for this checkout (before tests change DEID_*)."""
+    return load_settings().kafka_install_dir.resolve()
+
+
+KAFKA_HOME = _outer_kafka_home()
+
+
+@pytest.fixture(autouse=True)
+def _clean_deid_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts from the defaults: no DEID_* variable leaks in from the caller."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
+
+
+@dataclass
+class Broker:
+    settings: Settings
+    bootstrap: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a `deid` subprocess talking to this broker."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        base.update(
+            {
+                "DEID_KAFKA_BOOTSTRAP": self.bootstrap,
+                "DEID_DATA_DIR": str(self.settings.data_dir),
+                "DEID_KAFKA_HOME": str(KAFKA_HOME),
+                "DEID_KAFKA_CONTROLLER_PORT": str(self.settings.kafka_controller_port),
+            }
+        )
+        base.update(extra)
+        return base
+
+
+def isolated_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a private embedded broker on free loopback ports."""
+    values: dict[str, object] = {
+        "kafka_bootstrap": f"127.0.0.1:{free_port()}",
+        "kafka_controller_port": free_port(),
+        "data_dir": data_dir,
+        "kafka_home": KAFKA_HOME,
+        "kafka_heap": "512m",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """A real single-node Kafka broker for the whole test session."""
+    settings = isolated_settings(tmp_path_factory.mktemp("kafka-session"))
+    broker = EmbeddedKafka(settings)
+    broker.start(timeout=120)
+    try:
+        yield Broker(settings, settings.kafka_bootstrap)
+    finally:
+        broker.stop()
+
+
+def run_deid(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess, as a user would."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    return subprocess.run(
+        [sys.executable, "-m", "deid", *args],
+        env=env,
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

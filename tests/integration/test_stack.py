@@ -1,0 +1,101 @@
+"""`deid stack` on its own data dir and ports: lifecycle, persistence and every error path."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from deid.stack.process import free_port
+from tests.conftest import KAFKA_HOME, run_deid
+
+pytestmark = pytest.mark.kafka
+
+
+def _stack_env(data_dir: Path, port: int | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEID_")}
+    env.update(
+        {
+            "DEID_DATA_DIR": str(data_dir),
+            "DEID_KAFKA_HOME": str(KAFKA_HOME),
+            "DEID_KAFKA_BOOTSTRAP": f"127.0.0.1:{port or free_port()}",
+            "DEID_KAFKA_CONTROLLER_PORT": str(free_port()),
+            "DEID_KAFKA_HEAP": "512m",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
+    env = _stack_env(tmp_path)
+    try:
+        assert run_deid("stack", "status", env=env).returncode == 3
+
+        up = run_deid("stack", "up", env=env)
+        assert up.returncode == 0, up.stderr
+        assert "kafka: started on " in up.stdout
+        assert (tmp_path / "kafka-broker" / "kafka.pid").is_file()
+
+        again = run_deid("stack", "up", env=env)
+        assert again.returncode == 0 and "already running" in again.stdout
+
+        status = run_deid("stack", "status", "--json", env=env)
+        assert status.returncode == 0 and '"running": true' in status.stdout
+
+        created = run_deid("topics", "create", "--domain", "channel", env=env)
+        assert created.returncode == 0, created.stderr
+
+        down = run_deid("stack", "down", env=env)
+        assert down.returncode == 0 and "kafka: stopped" in down.stdout
+        assert run_deid("stack", "status", env=env).returncode == 3
+        assert "was not running" in run_deid("stack", "down", env=env).stdout
+
+        assert run_deid("stack", "up", env=env).returncode == 0
+        listed = run_deid("topics", "list", env=env)
+        assert "channel-raw-data" in listed.stdout, "topics must survive down/up"
+    finally:
+        run_deid("stack", "down", env=env)
+
+
+def test_port_already_taken(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_deid("stack", "up", env=_stack_env(tmp_path, port))
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+
+
+def test_missing_java(tmp_path: Path) -> None:
+    env = _stack_env(tmp_path, JAVA_HOME=str(tmp_path / "no-jdk"), PATH=str(Path(sys.executable).parent))
+    result = run_deid("stack", "up", env=env)
+    assert result.returncode == 1
+    assert "no `java` was found" in result.stderr
+
+
+def test_old_java_is_refused(tmp_path: Path) -> None:
+    # No Java 8 here to run: a stand-in that answers `-version` as Java 8 does.
+    fake = tmp_path / "jdk8" / "bin" / "java"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/bin/sh\necho 'openjdk version \"1.8.0_392\"' >&2\n")
+    fake.chmod(0o755)
+    result = run_deid("stack", "up", env=_stack_env(tmp_path, JAVA_HOME=str(tmp_path / "jdk8")))
+    assert result.returncode == 1
+    assert "Kafka needs Java 17+" in result.stderr and "Java 8" in result.stderr
+
+
+def test_kafka_not_installed(tmp_path: Path) -> None:
+    result = run_deid("stack", "up", env=_stack_env(tmp_path, DEID_KAFKA_HOME=str(tmp_path / "empty")))
+    assert result.returncode == 1
+    assert "Kafka is not installed" in result.stderr and "scripts/install-kafka" in result.stderr
+
+
+def test_non_loopback_bootstrap_is_refused(tmp_path: Path) -> None:
+    result = run_deid("stack", "up", env=_stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092"))
+    assert result.returncode == 1
+    assert "only listens on loopback" in result.stderr

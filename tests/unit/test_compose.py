@@ -1,0 +1,80 @@
+"""docker-compose.yml is valid against the Compose specification and runs only real deid commands."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import click
+import jsonschema
+import pytest
+import yaml
+
+from deid.cli import cli
+from tests.conftest import REPO
+
+SPEC = REPO.parent / "shared" / "reference" / "compose-spec.json"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_compose_validates_against_spec(compose: dict) -> None:
+    assert SPEC.is_file(), f"Compose specification missing at {SPEC}"
+    schema = json.loads(SPEC.read_text())
+    jsonschema.Draft7Validator(schema).validate(compose)
+
+
+def test_compose_has_the_services(compose: dict) -> None:
+    services = compose["services"]
+    assert {"kafka", "schema-registry", "spark-master", "spark-worker", "producer"} <= set(services)
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    for name in ("kafka", "schema-registry", "spark-master", "producer"):
+        assert "healthcheck" in services[name], name
+
+
+def _commands(compose: dict) -> list[tuple[str, list[str]]]:
+    found = []
+    for name, service in compose["services"].items():
+        candidates = [service.get("command"), service.get("entrypoint")]
+        test = (service.get("healthcheck") or {}).get("test")
+        if isinstance(test, list) and test and test[0] == "CMD":
+            candidates.append(test[1:])
+        for command in candidates:
+            if command:
+                argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+                if argv[0] == "deid":
+                    found.append((name, argv[1:]))
+    return found
+
+
+def _check_cli_accepts(args: list[str]) -> None:
+    """Resolve the command path and parse its options, as click would when run."""
+    command: click.Command = cli
+    name = "deid"
+    while isinstance(command, click.Group):
+        assert args, f"`{name}` needs a subcommand"
+        sub = command.get_command(click.Context(command), args[0])
+        assert sub is not None, f"`{name} {args[0]}` is not a deid command"
+        name, command, args = f"{name} {args[0]}", sub, args[1:]
+    command.make_context(name, list(args))
+
+
+def test_every_deid_command_in_compose_exists(compose: dict) -> None:
+    commands = _commands(compose)
+    assert commands, "compose runs no deid command"
+    for service, args in commands:
+        try:
+            _check_cli_accepts(args)
+        except click.ClickException as exc:
+            pytest.fail(f"service {service}: `deid {' '.join(args)}`: {exc.format_message()}")
+
+
+def test_checker_catches_a_missing_command() -> None:
+    with pytest.raises(AssertionError, match="not a deid command"):
+        _check_cli_accepts(["no-such-group", "run"])
+    with pytest.raises(click.ClickException):
+        _check_cli_accepts(["topics", "create", "--no-such-option"])
