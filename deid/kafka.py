@@ -18,8 +18,22 @@ from deid.settings import Settings
 
 Side = Literal["raw", "out"]
 
+
+
+class _DemoteSelfHealing(logging.Filter):
+    """librdkafka warnings that end in "retrying" heal themselves (e.g. a coordinator still loading
+    right after a broker start); they go to DEBUG. If they never heal, the caller's timeout reports it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.getMessage().rstrip().endswith("retrying"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 # librdkafka's own log lines go through Python logging (and so to stderr), not straight to fd 2.
 _LIBRDKAFKA_LOG = logging.getLogger("deid.librdkafka")
+_LIBRDKAFKA_LOG.addFilter(_DemoteSelfHealing())
 
 
 def client_config(settings: Settings, side: Side = "raw", **overrides: Any) -> dict[str, Any]:

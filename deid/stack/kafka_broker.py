@@ -95,12 +95,16 @@ class EmbeddedKafka:
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "log.dirs": str(data),
             "num.partitions": "1",
+            "default.replication.factor": "1",
+            "min.insync.replicas": "1",
             "auto.create.topics.enable": "false",
             # A single node: internal topics (offsets, transactions) must fit one replica for
             # consumer groups and exactly-once transactions to work.
             "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "1",
             "transaction.state.log.replication.factor": "1",
             "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "1",
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
@@ -117,6 +121,8 @@ class EmbeddedKafka:
             f"-Xmx{self.settings.kafka_heap}",
             "-Xms256m",
             "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:InitiatingHeapOccupancyPercent=35",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'config' / 'log4j2.yaml'}",
             f"-Dkafka.logs.dir={self.state_dir / 'logs'}",
@@ -131,7 +137,9 @@ class EmbeddedKafka:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
-            self._java_command(java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            self._java_command(
+                java, "kafka.tools.StorageTool", "format", "--cluster-id", cluster_id, "-c", str(config)
+            ),
             capture_output=True,
             text=True,
             check=False,
