@@ -42,6 +42,15 @@ def find_java() -> str:
     return java
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id as Kafka makes them: URL-safe base64 of a random UUID, never starting with
+    '-' (the storage tool would read such an id as an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass
 class EmbeddedKafka:
     settings: Settings
@@ -124,7 +133,7 @@ class EmbeddedKafka:
             "-XX:MaxGCPauseMillis=20",
             "-XX:InitiatingHeapOccupancyPercent=35",
             "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={self.home / 'config' / 'log4j2.yaml'}",
+            self._log_option(),
             f"-Dkafka.logs.dir={self.state_dir / 'logs'}",
             "-cp",
             f"{self.home / 'libs'}/*",
@@ -132,10 +141,17 @@ class EmbeddedKafka:
             *args,
         ]
 
+    def _log_option(self) -> str:
+        """Kafka 4 logs through log4j2; a Kafka 3.x install (`--version 3.9.1`) through reload4j."""
+        log4j2 = self.home / "config" / "log4j2.yaml"
+        if log4j2.is_file():
+            return f"-Dlog4j2.configurationFile={log4j2}"
+        return f"-Dlog4j.configuration=file:{self.home / 'config' / 'log4j.properties'}"
+
     def _format_storage(self, java: str, config: Path) -> None:
         if (self.state_dir / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         result = subprocess.run(
             self._java_command(
                 java, "kafka.tools.StorageTool", "format", "--cluster-id", cluster_id, "-c", str(config)
@@ -171,8 +187,7 @@ class EmbeddedKafka:
         self._check_installed()
         config = self._write_config()
         self._format_storage(java, config)
-        env = {**os.environ, "KAFKA_HEAP_OPTS": ""}
-        pid = process.start(self._java_command(java, "kafka.Kafka", str(config)), env=env)
+        pid = process.start(self._java_command(java, "kafka.Kafka", str(config)))
         self.wait_ready(timeout)
         return f"started on {self.describe()} (pid {pid}, log {process.log_file})"
 
