@@ -19,7 +19,6 @@ from deid.settings import Settings
 Side = Literal["raw", "out"]
 
 
-
 class _DemoteSelfHealing(logging.Filter):
     """librdkafka warnings that end in "retrying" heal themselves (e.g. a coordinator still loading
     right after a broker start); they go to DEBUG. If they never heal, the caller's timeout reports it."""

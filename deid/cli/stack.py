@@ -61,19 +61,18 @@ def down(deid: DeidContext) -> None:
 @stack.command()
 @click.option(
     "--out",
-    "side",
-    flag_value="out",
-    default=False,
+    "out_side",
+    is_flag=True,
     help="Check the anonymised-side cluster (DEID_KAFKA_BOOTSTRAP_OUT).",
 )
 @click.option("--timeout", type=click.FloatRange(min=1), default=30, show_default=True)
 @pass_deid
-def check(deid: DeidContext, side: str | bool, timeout: float) -> None:
+def check(deid: DeidContext, out_side: bool, timeout: float) -> None:
     """Produce a probe record to `deid-stack-check` and read it back (prints the round trip as JSON)."""
-    from deid.kafka import ensure_reachable, make_admin
+    from deid.kafka import Side, ensure_reachable, make_admin
     from deid.stack.check import round_trip
 
-    side_name = "out" if side == "out" else "raw"
+    side_name: Side = "out" if out_side else "raw"
     ensure_reachable(make_admin(deid.settings, side_name), deid.settings, side_name)
     result = round_trip(deid.settings, side_name, timeout)
     click.echo(

@@ -7,7 +7,7 @@ import sys
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.kafka import ensure_reachable, make_admin
+from deid.kafka import Side, ensure_reachable, make_admin
 from deid.tail import TailOptions, render, tail
 
 
@@ -19,9 +19,8 @@ from deid.tail import TailOptions, render, tail
 @click.option("--with-meta", is_flag=True, help="Wrap each as {key, headers, partition, offset, value}.")
 @click.option(
     "--out",
-    "side",
-    flag_value="out",
-    default=False,
+    "out_side",
+    is_flag=True,
     help="Read from the anonymised-side cluster (DEID_KAFKA_BOOTSTRAP_OUT).",
 )
 @pass_deid
@@ -32,11 +31,11 @@ def tail_command(
     max_records: int | None,
     timeout: float | None,
     with_meta: bool,
-    side: str | bool,
+    out_side: bool,
 ) -> int:
     """Print TOPIC's records, one JSON value per line on stdout (count on stderr)."""
     settings = deid.settings
-    side_name = "out" if side == "out" else "raw"
+    side_name: Side = "out" if out_side else "raw"
     ensure_reachable(make_admin(settings, side_name), settings, side_name)
     options = TailOptions(topic, from_beginning, max_records, timeout, side_name)
     count = 0

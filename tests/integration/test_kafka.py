@@ -168,3 +168,15 @@ def test_create_kafka_topics_script(kafka: Broker) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "memo-raw-data" in list_topics(make_admin(kafka.settings))
+
+
+def test_out_side_uses_its_own_bootstrap(kafka: Broker) -> None:
+    # Raw side points nowhere; the out side is the real broker: --out must reach it, the default must not.
+    env = kafka.env(DEID_KAFKA_BOOTSTRAP="127.0.0.1:1", DEID_KAFKA_BOOTSTRAP_OUT=kafka.bootstrap)
+    checked = run_deid("stack", "check", "--out", env=env)
+    assert checked.returncode == 0, checked.stderr
+    probe = json.loads(checked.stdout)["value"]["probe"]
+    tailed = run_deid("tail", "deid-stack-check", "--out", "--from-beginning", "--timeout", "3", env=env)
+    assert probe in tailed.stdout
+    raw = run_deid("tail", "deid-stack-check", "--timeout", "1", env=env)
+    assert raw.returncode == 1 and "DEID_KAFKA_BOOTSTRAP)" in raw.stderr
