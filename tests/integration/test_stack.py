@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,12 @@ def _stack_env(data_dir: Path, port: int | None = None, **extra: str) -> dict[st
     )
     env.update(extra)
     return env
+
+
+def _wait_gone(pid: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
@@ -57,6 +65,15 @@ def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
         assert run_deid("stack", "up", env=env).returncode == 0
         listed = run_deid("topics", "list", env=env)
         assert "channel-raw-data" in listed.stdout, "topics must survive down/up"
+
+        # A crashed broker (kill -9) leaves a stale pid file: status says so, up recovers.
+        pid = int((tmp_path / "kafka-broker" / "kafka.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid)
+        assert run_deid("stack", "status", env=env).returncode == 3
+        recovered = run_deid("stack", "up", env=env)
+        assert recovered.returncode == 0 and "started" in recovered.stdout, recovered.stderr
+        assert "channel-raw-data" in run_deid("topics", "list", env=env).stdout
     finally:
         run_deid("stack", "down", env=env)
 
