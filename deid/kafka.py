@@ -63,8 +63,9 @@ def make_admin(settings: Settings, side: Side = "raw", **overrides: Any) -> Admi
     return AdminClient(client_config(settings, side, **overrides))
 
 
-def ensure_reachable(admin: AdminClient, settings: Settings, side: Side = "raw", timeout: float = 10.0) -> None:
-    """Fail within `timeout` seconds, naming the bootstrap servers, if the cluster does not answer."""
+def reachable_admin(settings: Settings, side: Side = "raw", timeout: float = 10.0) -> AdminClient:
+    """An admin client for `side`, or KafkaUnavailableError within `timeout` s naming the bootstrap servers."""
+    admin = make_admin(settings, side)
     try:
         admin.list_topics(timeout=timeout)
     except KafkaException as exc:
@@ -75,3 +76,4 @@ def ensure_reachable(admin: AdminClient, settings: Settings, side: Side = "raw",
             f"({exc.args[0].name() if exc.args else 'no response'}); "
             "start the embedded broker with `deid stack up` or point the variable at a running cluster"
         ) from None
+    return admin

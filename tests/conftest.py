@@ -34,6 +34,27 @@ def _clean_deid_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+def deid_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any DEID_* variable, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    env.update(extra)
+    return env
+
+
+def stack_env(data_dir: Path, port: int | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a private embedded stack in `data_dir` on free loopback ports."""
+    return deid_env(
+        **{
+            "DEID_DATA_DIR": str(data_dir),
+            "DEID_KAFKA_HOME": str(KAFKA_HOME),
+            "DEID_KAFKA_BOOTSTRAP": f"127.0.0.1:{port or free_port()}",
+            "DEID_KAFKA_CONTROLLER_PORT": str(free_port()),
+            "DEID_KAFKA_HEAP": "512m",
+            **extra,
+        }
+    )
+
+
 @dataclass
 class Broker:
     settings: Settings
@@ -41,17 +62,15 @@ class Broker:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for a `deid` subprocess talking to this broker."""
-        base = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-        base.update(
-            {
+        return deid_env(
+            **{
                 "DEID_KAFKA_BOOTSTRAP": self.bootstrap,
                 "DEID_DATA_DIR": str(self.settings.data_dir),
                 "DEID_KAFKA_HOME": str(KAFKA_HOME),
                 "DEID_KAFKA_CONTROLLER_PORT": str(self.settings.kafka_controller_port),
+                **extra,
             }
         )
-        base.update(extra)
-        return base
 
 
 def isolated_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -83,11 +102,9 @@ def run_deid(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""
-    if env is None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
     return subprocess.run(
         [sys.executable, "-m", "deid", *args],
-        env=env,
+        env=deid_env() if env is None else env,
         cwd=cwd or REPO,
         capture_output=True,
         text=True,

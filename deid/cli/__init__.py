@@ -65,6 +65,15 @@ def cli(ctx: click.Context) -> None:
 
 pass_deid = click.make_pass_decorator(DeidContext)
 
+# `--out` on any command that talks to Kafka: passes side="out" (anonymised cluster) or "raw".
+side_option = click.option(
+    "--out",
+    "side",
+    is_flag=True,
+    callback=lambda _ctx, _param, out: "out" if out else "raw",
+    help="Use the anonymised-side cluster (DEID_KAFKA_BOOTSTRAP_OUT) instead of the raw side.",
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     try:

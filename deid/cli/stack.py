@@ -6,7 +6,8 @@ import json
 
 import click
 
-from deid.cli import DeidContext, pass_deid
+from deid.cli import DeidContext, pass_deid, side_option
+from deid.kafka import Side
 from deid.stack import services
 
 EXIT_NOT_RUNNING = 3
@@ -59,22 +60,14 @@ def down(deid: DeidContext) -> None:
 
 
 @stack.command()
-@click.option(
-    "--out",
-    "out_side",
-    is_flag=True,
-    help="Check the anonymised-side cluster (DEID_KAFKA_BOOTSTRAP_OUT).",
-)
+@side_option
 @click.option("--timeout", type=click.FloatRange(min=1), default=30, show_default=True)
 @pass_deid
-def check(deid: DeidContext, out_side: bool, timeout: float) -> None:
+def check(deid: DeidContext, side: Side, timeout: float) -> None:
     """Produce a probe record to `deid-stack-check` and read it back (prints the round trip as JSON)."""
-    from deid.kafka import Side, ensure_reachable, make_admin
     from deid.stack.check import round_trip
 
-    side_name: Side = "out" if out_side else "raw"
-    ensure_reachable(make_admin(deid.settings, side_name), deid.settings, side_name)
-    result = round_trip(deid.settings, side_name, timeout)
+    result = round_trip(deid.settings, side, timeout)
     click.echo(
         json.dumps(
             {

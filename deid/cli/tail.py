@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from deid.cli import DeidContext, pass_deid
-from deid.kafka import Side, ensure_reachable, make_admin
+from deid.cli import DeidContext, pass_deid, side_option
+from deid.kafka import Side, reachable_admin
 from deid.tail import TailOptions, render, tail
 
 
@@ -17,12 +17,7 @@ from deid.tail import TailOptions, render, tail
 @click.option("--max", "max_records", type=click.IntRange(min=1), help="Stop after N records.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="Stop after S seconds without a new record.")
 @click.option("--with-meta", is_flag=True, help="Wrap each as {key, headers, partition, offset, value}.")
-@click.option(
-    "--out",
-    "out_side",
-    is_flag=True,
-    help="Read from the anonymised-side cluster (DEID_KAFKA_BOOTSTRAP_OUT).",
-)
+@side_option
 @pass_deid
 def tail_command(
     deid: DeidContext,
@@ -31,13 +26,12 @@ def tail_command(
     max_records: int | None,
     timeout: float | None,
     with_meta: bool,
-    out_side: bool,
+    side: Side,
 ) -> int:
     """Print TOPIC's records, one JSON value per line on stdout (count on stderr)."""
     settings = deid.settings
-    side_name: Side = "out" if out_side else "raw"
-    ensure_reachable(make_admin(settings, side_name), settings, side_name)
-    options = TailOptions(topic, from_beginning, max_records, timeout, side_name)
+    reachable_admin(settings, side)
+    options = TailOptions(topic, from_beginning, max_records, timeout, side)
     count = 0
     try:
         for message in tail(settings, options):

@@ -7,7 +7,7 @@ import click
 from deid.cli import DeidContext, pass_deid
 from deid.cli.output import print_table
 from deid.domains import load_registry
-from deid.kafka import ensure_reachable, make_admin
+from deid.kafka import reachable_admin
 from deid.topics import create_domain_topics, list_topics
 
 
@@ -30,8 +30,7 @@ def create(
         raise click.UsageError("give --domain D (one or more) or --all")
     registry = load_registry(deid.settings)
     selected = registry.select(list(names) if names else None)
-    admin = make_admin(deid.settings)
-    ensure_reachable(admin, deid.settings)
+    admin = reachable_admin(deid.settings)
     results = create_domain_topics(admin, selected, partitions, replication_factor)
     print_table(["topic", "status", "partitions"], [(r.topic, r.status, r.partitions) for r in results])
 
@@ -40,6 +39,5 @@ def create(
 @pass_deid
 def list_command(deid: DeidContext) -> None:
     """List topics on the raw-side cluster with their partition counts."""
-    admin = make_admin(deid.settings)
-    ensure_reachable(admin, deid.settings)
+    admin = reachable_admin(deid.settings)
     print_table(["topic", "partitions"], list(list_topics(admin).items()))

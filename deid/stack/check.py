@@ -12,7 +12,7 @@ from confluent_kafka import TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from deid.errors import DeidError
-from deid.kafka import Side, make_admin, make_consumer, make_producer
+from deid.kafka import Side, make_consumer, make_producer, reachable_admin
 from deid.settings import Settings
 
 CHECK_TOPIC = "deid-stack-check"
@@ -28,7 +28,7 @@ class RoundTrip:
 
 
 def _ensure_topic(settings: Settings, side: Side) -> None:
-    admin = make_admin(settings, side)
+    admin = reachable_admin(settings, side)
     if CHECK_TOPIC not in admin.list_topics(timeout=10).topics:
         future = admin.create_topics([NewTopic(CHECK_TOPIC, 1, 1)])[CHECK_TOPIC]
         try:

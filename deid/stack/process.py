@@ -78,7 +78,7 @@ class ManagedProcess:
             return None
         return pid
 
-    def start(self, command: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
+    def start(self, command: Sequence[str]) -> int:
         """Start detached (own session, survives the CLI), output appended to the log file."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
@@ -87,8 +87,6 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=env,
-                cwd=cwd,
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{process.pid}\n")

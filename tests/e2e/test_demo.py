@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_deid
-from tests.integration.test_stack import _stack_env
+from tests.conftest import REPO, run_deid, stack_env
 
 pytestmark = pytest.mark.kafka
 
@@ -21,7 +20,7 @@ def _demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_round_trip_and_rerun(tmp_path: Path) -> None:
-    env = _stack_env(tmp_path)
+    env = stack_env(tmp_path)
     try:
         first = _demo(env)
         assert first.returncode == 0, first.stderr[-3000:]
@@ -38,7 +37,7 @@ def test_demo_round_trip_and_rerun(tmp_path: Path) -> None:
 
 
 def test_demo_failure_names_the_step(tmp_path: Path) -> None:
-    env = _stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092")
+    env = stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092")
     result = _demo(env)
     assert result.returncode != 0
     assert "demo failed at step: stack up" in result.stderr

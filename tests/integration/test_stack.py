@@ -11,25 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from deid.stack.process import free_port
-from tests.conftest import KAFKA_HOME, run_deid
+from tests.conftest import run_deid, stack_env
 
 pytestmark = pytest.mark.kafka
-
-
-def _stack_env(data_dir: Path, port: int | None = None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEID_")}
-    env.update(
-        {
-            "DEID_DATA_DIR": str(data_dir),
-            "DEID_KAFKA_HOME": str(KAFKA_HOME),
-            "DEID_KAFKA_BOOTSTRAP": f"127.0.0.1:{port or free_port()}",
-            "DEID_KAFKA_CONTROLLER_PORT": str(free_port()),
-            "DEID_KAFKA_HEAP": "512m",
-        }
-    )
-    env.update(extra)
-    return env
 
 
 def _wait_gone(pid: int, timeout: float = 10) -> None:
@@ -39,7 +23,7 @@ def _wait_gone(pid: int, timeout: float = 10) -> None:
 
 
 def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
-    env = _stack_env(tmp_path)
+    env = stack_env(tmp_path)
     try:
         assert run_deid("stack", "status", env=env).returncode == 3
 
@@ -83,13 +67,13 @@ def test_port_already_taken(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_deid("stack", "up", env=_stack_env(tmp_path, port))
+        result = run_deid("stack", "up", env=stack_env(tmp_path, port))
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
 
 
 def test_missing_java(tmp_path: Path) -> None:
-    env = _stack_env(tmp_path, JAVA_HOME=str(tmp_path / "no-jdk"), PATH=str(Path(sys.executable).parent))
+    env = stack_env(tmp_path, JAVA_HOME=str(tmp_path / "no-jdk"), PATH=str(Path(sys.executable).parent))
     result = run_deid("stack", "up", env=env)
     assert result.returncode == 1
     assert "no `java` was found" in result.stderr
@@ -101,18 +85,18 @@ def test_old_java_is_refused(tmp_path: Path) -> None:
     fake.parent.mkdir(parents=True)
     fake.write_text("#!/bin/sh\necho 'openjdk version \"1.8.0_392\"' >&2\n")
     fake.chmod(0o755)
-    result = run_deid("stack", "up", env=_stack_env(tmp_path, JAVA_HOME=str(tmp_path / "jdk8")))
+    result = run_deid("stack", "up", env=stack_env(tmp_path, JAVA_HOME=str(tmp_path / "jdk8")))
     assert result.returncode == 1
     assert "Kafka needs Java 17+" in result.stderr and "Java 8" in result.stderr
 
 
 def test_kafka_not_installed(tmp_path: Path) -> None:
-    result = run_deid("stack", "up", env=_stack_env(tmp_path, DEID_KAFKA_HOME=str(tmp_path / "empty")))
+    result = run_deid("stack", "up", env=stack_env(tmp_path, DEID_KAFKA_HOME=str(tmp_path / "empty")))
     assert result.returncode == 1
     assert "Kafka is not installed" in result.stderr and "scripts/install-kafka" in result.stderr
 
 
 def test_non_loopback_bootstrap_is_refused(tmp_path: Path) -> None:
-    result = run_deid("stack", "up", env=_stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092"))
+    result = run_deid("stack", "up", env=stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092"))
     assert result.returncode == 1
     assert "only listens on loopback" in result.stderr

@@ -11,15 +11,9 @@ import click
 import pytest
 
 from deid.cli import COMMANDS, cli
-from tests.conftest import run_deid
+from tests.conftest import deid_env, run_deid
 
 GROUPS = ["config", "domains", "stack", "tail", "topics"]
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEID_")}
-    env.update(extra)
-    return env
 
 
 def test_help_lists_command_groups() -> None:
@@ -56,14 +50,14 @@ def test_every_command_has_help() -> None:
 
 
 def test_bad_setting_fails_at_start_with_exit_2() -> None:
-    result = run_deid("topics", "list", env=_clean_env(DEID_KAFKA_BOOTSTRAP="nonsense"))
+    result = run_deid("topics", "list", env=deid_env(DEID_KAFKA_BOOTSTRAP="nonsense"))
     assert result.returncode == 2
     assert "DEID_KAFKA_BOOTSTRAP" in result.stderr and "host:port" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_help_works_with_bad_settings() -> None:
-    result = run_deid("stack", "--help", env=_clean_env(DEID_KAFKA_BOOTSTRAP="nonsense"))
+    result = run_deid("stack", "--help", env=deid_env(DEID_KAFKA_BOOTSTRAP="nonsense"))
     assert result.returncode == 0
 
 
@@ -91,7 +85,7 @@ def test_config_shows_settings_and_hides_secrets(tmp_path: Path) -> None:
         "kafka_properties:\n  sasl.password: very-secret-1\n  security.protocol: SASL_SSL\n"
         "catalog_url: http://user:pw-secret-2@catalog:21000\n"
     )
-    result = run_deid("config", "--json", env=_clean_env(DEID_CONFIG=str(config), DEID_CLUSTER="west"))
+    result = run_deid("config", "--json", env=deid_env(DEID_CONFIG=str(config), DEID_CLUSTER="west"))
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert shown["cluster"] == "west"
@@ -113,7 +107,7 @@ def test_domains_commands() -> None:
 
 
 def test_unreachable_broker_fails_fast() -> None:
-    env = _clean_env(DEID_KAFKA_BOOTSTRAP="127.0.0.1:1")
+    env = deid_env(DEID_KAFKA_BOOTSTRAP="127.0.0.1:1")
     result = run_deid("topics", "list", env=env, timeout=60)
     assert result.returncode == 1
     assert "Kafka at 127.0.0.1:1 (DEID_KAFKA_BOOTSTRAP) did not answer" in result.stderr
