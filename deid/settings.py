@@ -91,6 +91,10 @@ class Settings(BaseSettings):
         None, description="Kafka version scripts/install-kafka installs (default: scripts/kafka-pom.xml)"
     )
     kafka_heap: str = Field("1g", description="Max JVM heap of the embedded broker (-Xmx)")
+    spark_master: str = Field("local[*]", description="Spark master for inference: local[N] or spark://host:port")
+    spark_jars_dir: Path | None = Field(
+        None, description="Spark Kafka connector jars (default: <data_dir>/spark-jars, see scripts/install-spark-kafka)"
+    )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR")
     # Config-file only: extra librdkafka properties (security.protocol, sasl.*, ssl.*, …).
     kafka_properties: dict[str, str] = Field(default_factory=dict)
@@ -167,6 +171,8 @@ class Settings(BaseSettings):
     def _resolve_defaults(self) -> Settings:
         if self.kafka_home is None:
             self.kafka_home = self.data_dir / "kafka"
+        if self.spark_jars_dir is None:
+            self.spark_jars_dir = self.data_dir / "spark-jars"
         return self
 
     @property

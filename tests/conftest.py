@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,17 @@ class Broker:
                 **extra,
             }
         )
+
+    def new_topic(self, partitions: int = 1, prefix: str = "t") -> str:
+        """A fresh, uniquely named topic on this broker (auto-creation is off, as in production)."""
+        from confluent_kafka.admin import NewTopic
+
+        from deid.kafka import make_admin
+
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        admin = make_admin(self.settings)  # keep a reference: the future dies with the client
+        admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
+        return name
 
 
 def isolated_settings(data_dir: Path, **overrides: object) -> Settings:

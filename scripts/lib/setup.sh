@@ -1,6 +1,6 @@
 # Sourced by scripts/test, scripts/demo and scripts/bench: make a fresh machine ready, idempotently.
 #   .venv (Python >= 3.11) with the project installed (`pip install -e .[dev]`, redone when
-#   pyproject.toml changes), Apache Kafka from Maven Central, and in CI the Debian packages tests need.
+#   pyproject.toml changes), Apache Kafka and the Spark Kafka connector from Maven Central, and in CI the Debian packages tests need.
 # Progress goes to stderr; a second run does nothing that is already done.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -58,9 +58,14 @@ ensure_kafka() {
   scripts/install-kafka
 }
 
+ensure_spark_kafka() {
+  scripts/install-spark-kafka
+}
+
 setup_all() {
   ensure_venv
   ensure_kafka
+  ensure_spark_kafka
   if [[ "${CI:-}" == "true" && ${#DEID_APT_PACKAGES[@]} -gt 0 ]]; then
     ensure_apt_packages "${DEID_APT_PACKAGES[@]}"
   fi

@@ -32,17 +32,8 @@ def _produce(
     assert failures == []
 
 
-def _new_topic(broker: Broker, partitions: int = 1) -> str:
-    from confluent_kafka.admin import NewTopic
-
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    admin = make_admin(broker.settings)
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
-    return name
-
-
 def test_produce_and_consume_round_trip(kafka: Broker) -> None:
-    topic = _new_topic(kafka, partitions=3)
+    topic = kafka.new_topic(3)
     sent = [(f"user-{i:05d}".encode(), json.dumps({"n": i}).encode()) for i in range(50)]
     _produce(kafka, topic, sent)
     consumer = make_consumer(kafka.settings, f"g-{uuid.uuid4().hex}", **{"auto.offset.reset": "earliest"})
@@ -91,7 +82,7 @@ def test_cli_topics_create_all_and_list(kafka: Broker) -> None:
 
 
 def test_tail_from_beginning_with_meta(kafka: Broker) -> None:
-    topic = _new_topic(kafka)
+    topic = kafka.new_topic()
     _produce(
         kafka, topic, [(b"user-00001", b'{"tv_show": "Barry"}'), (None, b"plain text")], headers=[("event_id", b"e-1")]
     )
@@ -110,7 +101,7 @@ def test_tail_from_beginning_with_meta(kafka: Broker) -> None:
 
 
 def test_tail_stops_after_timeout_without_records(kafka: Broker) -> None:
-    topic = _new_topic(kafka)
+    topic = kafka.new_topic()
     _produce(kafka, topic, [(None, b'{"a": 1}')])
     result = run_deid("tail", topic, "--from-beginning", "--timeout", "3", env=kafka.env())
     assert result.returncode == 0
@@ -118,7 +109,7 @@ def test_tail_stops_after_timeout_without_records(kafka: Broker) -> None:
 
 
 def test_tail_without_from_beginning_skips_old_records(kafka: Broker) -> None:
-    topic = _new_topic(kafka)
+    topic = kafka.new_topic()
     _produce(kafka, topic, [(None, b'{"old": true}')])
     result = run_deid("tail", topic, "--timeout", "2", env=kafka.env())
     assert result.returncode == 0
@@ -132,7 +123,7 @@ def test_tail_unknown_topic(kafka: Broker) -> None:
 
 
 def test_kafka_console_consumer_script(kafka: Broker) -> None:
-    topic = _new_topic(kafka)
+    topic = kafka.new_topic()
     _produce(kafka, topic, [(None, b'{"hello": "kafka"}')])
     result = subprocess.run(
         [
