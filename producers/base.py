@@ -8,8 +8,10 @@ hence the same events.
 
 from __future__ import annotations
 
+import itertools
 import random
 from abc import ABC, abstractmethod
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -56,21 +58,29 @@ def pool(size: int, make: Callable[[], T]) -> list[T]:
     return [make() for _ in range(size)]
 
 
+def uniform_picker(rng: random.Random, items: Sequence[T]) -> Callable[[], T]:
+    """Picks items uniformly; about twice as fast as `rng.choice` on the per-event path."""
+    values, size, draw = list(items), len(items), rng.random
+    if not size:
+        raise ValueError("cannot pick from an empty pool")
+
+    def pick() -> T:
+        return values[int(draw() * size)]
+
+    return pick
+
+
 def weighted_picker(rng: random.Random, items: Sequence[T], skew: float = 1.0, shuffle: bool = True) -> Callable[[], T]:
     """Picks items with Zipf-like popularity, as real catalogues behave: the first ones (after a seeded
     shuffle unless `shuffle` is false) are picked most often."""
-    weights = [1.0 / (rank + 1) ** skew for rank in range(len(items))]
     order = list(items)
     if shuffle:
         rng.shuffle(order)
-    total, cumulative = 0.0, []
-    for weight in weights:
-        total += weight
-        cumulative.append(total)
-    choices = rng.choices
+    cumulative = list(itertools.accumulate(1.0 / (rank + 1) ** skew for rank in range(len(order))))
+    total, last, draw = cumulative[-1], len(order) - 1, rng.random
 
     def pick() -> T:
-        return choices(order, cum_weights=cumulative)[0]
+        return order[min(bisect_right(cumulative, draw() * total), last)]
 
     return pick
 

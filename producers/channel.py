@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from producers.base import EventGenerator, rendered_days, weighted_picker
+from producers.base import EventGenerator, rendered_days, uniform_picker, weighted_picker
 
 # (channel, show, genre). Person-like titles ("Barry", "Andi Mack", "Ted Lasso", …) are not personal data:
 # detection must learn that from the column, not from the look of one value.
@@ -73,16 +73,15 @@ class ChannelGenerator(EventGenerator):
 
     def setup(self) -> None:
         self.pick_show = weighted_picker(self.rng, SHOWS, skew=0.8)
-        self.users = self.user_ids()
-        self.days = rendered_days(self.date_format("date"))
+        self.pick_user = uniform_picker(self.rng, self.user_ids())
+        self.pick_day = uniform_picker(self.rng, rendered_days(self.date_format("date")))
 
     def event(self) -> dict[str, Any]:
         channel, show, genre = self.pick_show()
-        choice = self.rng.choice
         return {
             "channel_name": channel,
             "tv_show": show,
             "tv_show_type": genre,
-            "date": choice(self.days),
-            "user_id": choice(self.users),
+            "date": self.pick_day(),
+            "user_id": self.pick_user(),
         }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from producers.base import EventGenerator, PersonNames, epoch_seconds, pool
+from producers.base import EventGenerator, PersonNames, epoch_seconds, pool, uniform_picker
 
 NAME_LOCALES = ("en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL")
 OPEN_SESSIONS = 6
@@ -66,7 +66,8 @@ class ClickstreamGenerator(EventGenerator):
         fake = self.faker("en_US")
         mail_domains = list(dict.fromkeys(pool(40, fake.free_email_domain)))
         products = [f"/products/{rng.randrange(10000, 99999)}" for _ in range(200)]
-        self.pages = list(PAGES) + products
+        self.pick_page = uniform_picker(rng, list(PAGES) + products)
+        self.pick_next_event = uniform_picker(rng, NEXT_EVENT)
         names = [PersonNames(self.faker(locale), rng) for locale in NAME_LOCALES]
         self.users = []
         for index, user_id in enumerate(self.user_ids()):
@@ -106,7 +107,7 @@ class ClickstreamGenerator(EventGenerator):
         session = self.open[slot]
         if session.started:
             session.clock += rng.uniform(*SECONDS_BETWEEN_EVENTS)
-            event_type, page = rng.choice(NEXT_EVENT), rng.choice(self.pages)
+            event_type, page = self.pick_next_event(), self.pick_page()
         else:
             session.started = True
             event_type, page = "session_start", "/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from producers.base import EventGenerator, luhn_check_digit, rendered_days, weighted_picker
+from producers.base import EventGenerator, luhn_check_digit, rendered_days, uniform_picker, weighted_picker
 
 # (title, genre). Several titles are first names or full names and are still not personal data.
 MOVIES: tuple[tuple[str, str], ...] = (
@@ -66,22 +66,23 @@ class MovieGenerator(EventGenerator):
     def setup(self) -> None:
         self.pick_movie = weighted_picker(self.rng, MOVIES, skew=0.7)
         self.price_of = {title: self.rng.choice(PRICES) for title, _ in MOVIES}
-        self.users = self.user_ids()
+        users = self.user_ids()
         # Each customer pays with one card, a few with two.
-        self.cards = {user: [amex_number(self.rng)] for user in self.users}
-        for user in self.rng.sample(self.users, len(self.users) // 5):
-            self.cards[user].append(amex_number(self.rng))
-        self.days = rendered_days(self.date_format("purchase_date"))
+        cards = {user: [amex_number(self.rng)] for user in users}
+        for user in self.rng.sample(users, len(users) // 5):
+            cards[user].append(amex_number(self.rng))
+        self.pick_card = {user: uniform_picker(self.rng, numbers) for user, numbers in cards.items()}
+        self.pick_user = uniform_picker(self.rng, users)
+        self.pick_day = uniform_picker(self.rng, rendered_days(self.date_format("purchase_date")))
 
     def event(self) -> dict[str, Any]:
         title, genre = self.pick_movie()
-        choice = self.rng.choice
-        user = choice(self.users)
+        user = self.pick_user()
         return {
             "movie_name": title,
             "movie_type": genre,
-            "purchase_date": choice(self.days),
+            "purchase_date": self.pick_day(),
             "user_id": user,
             "price": self.price_of[title],
-            "card_number": choice(self.cards[user]),
+            "card_number": self.pick_card[user](),
         }

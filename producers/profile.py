@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from producers.base import EventGenerator, PersonNames, days_between, epoch_seconds
+from producers.base import EventGenerator, PersonNames, days_between, epoch_seconds, uniform_picker
 
 NAME_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL")
 # Most profiles state male or female; some state neither.
@@ -33,7 +33,7 @@ class ProfileGenerator(EventGenerator):
                 ssn = fake.ssn()
             ssns.add(ssn)
             people.append((name, rng.choice(born).strftime(dob_format), gender, ssn))
-        self.people = people
+        self.pick_person = uniform_picker(rng, people)
         self.ratio = self.options.consent_ratio
         self.time_format = self.date_format("evnt_time")
         self.first_second = epoch_seconds(date(2023, 1, 1))
@@ -41,7 +41,7 @@ class ProfileGenerator(EventGenerator):
 
     def event(self) -> dict[str, Any]:
         rng = self.rng
-        name, dob, gender, ssn = rng.choice(self.people)
+        name, dob, gender, ssn = self.pick_person()
         return {
             "name": name,
             "dob": dob,

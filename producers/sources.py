@@ -17,8 +17,23 @@ from deid.domains import Domain
 from deid.errors import ConfigError
 from producers.base import EventGenerator, Span
 
-# One encoder, built once: json.dumps with non-default options builds a new encoder per call.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+def _not_serializable(value: object) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """Compact UTF-8 JSON. `JSONEncoder.encode` builds its C encoder anew on every call, which for a small
+    event costs as much as the encoding itself; build it once (the public API where the C part is missing)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has it
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    iterencode = make(None, _not_serializable, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    join = "".join
+    return lambda value: join(iterencode(value, 0))
+
+
+encode_json = _json_encoder()
 
 
 class OutgoingEvent(NamedTuple):
@@ -26,6 +41,10 @@ class OutgoingEvent(NamedTuple):
     key: bytes | None
     value: bytes
     spans: list[Span] | None = None
+
+
+# NamedTuple's generated __new__ is Python code; tuple.__new__ builds the same object ~5x faster.
+_outgoing = tuple.__new__
 
 
 BadLine = Callable[[int, str], None]
@@ -49,7 +68,7 @@ def _key(event: dict[str, Any], key_field: str | None, event_id: str) -> bytes |
     value = event.get(key_field)
     if value is None:
         return None
-    return (value if isinstance(value, str) else _encode(value)).encode()
+    return (value if isinstance(value, str) else encode_json(value)).encode()
 
 
 def generated_events(
@@ -62,13 +81,13 @@ def generated_events(
         for number in sequence:
             event, spans = generator.labelled()
             event_id = prefix + str(number)
-            yield OutgoingEvent(event_id, _key(event, key_field, event_id), _encode(event).encode(), spans)
+            yield OutgoingEvent(event_id, _key(event, key_field, event_id), encode_json(event).encode(), spans)
         return
     next_event = generator.event
     for number in sequence:
         event = next_event()
         event_id = prefix + str(number)
-        yield OutgoingEvent(event_id, _key(event, key_field, event_id), _encode(event).encode())
+        yield _outgoing(OutgoingEvent, (event_id, _key(event, key_field, event_id), encode_json(event).encode(), None))
 
 
 class FileScan(NamedTuple):

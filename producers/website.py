@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from producers.base import EventGenerator, pool, rendered_days, weighted_picker
+from producers.base import EventGenerator, pool, rendered_days, uniform_picker, weighted_picker
 
 POPULAR: tuple[tuple[str, str], ...] = (
     ("google.com", "search"),
@@ -45,10 +45,9 @@ class WebsiteGenerator(EventGenerator):
         fake = self.faker("en_US")
         tail = [(name, self.rng.choice(SITE_TYPES)) for name in pool(LONG_TAIL, fake.domain_name)]
         self.pick_site = weighted_picker(self.rng, POPULAR + tuple(tail), skew=1.0, shuffle=False)
-        self.users = self.user_ids()
-        self.days = rendered_days(self.date_format("date"))
+        self.pick_user = uniform_picker(self.rng, self.user_ids())
+        self.pick_day = uniform_picker(self.rng, rendered_days(self.date_format("date")))
 
     def event(self) -> dict[str, Any]:
         site, kind = self.pick_site()
-        choice = self.rng.choice
-        return {"domain": site, "website_type": kind, "date": choice(self.days), "user_id": choice(self.users)}
+        return {"domain": site, "website_type": kind, "date": self.pick_day(), "user_id": self.pick_user()}
