@@ -165,6 +165,8 @@ def produce_events(
                 producer.poll(0)
                 if progress is not None:
                     progress.update(stats.produced)
+            elif throttle is not None and progress is not None:  # slow runs redraw between polls too
+                progress.update(stats.produced)
     except KeyboardInterrupt:
         stats.interrupted = True
     _flush(producer, stats, flush_seconds)

@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -154,6 +155,31 @@ def test_failed_deliveries_exit_1_with_the_count(kafka: Broker) -> None:
     assert produced == 30 and failed > 0 and delivered + failed == 30
     assert f"deid: error: {failed} of 30 events were not delivered: " in result.stderr
     assert "too large" in result.stderr.lower()
+    assert len(read(kafka, topic, delivered)) == delivered
+
+
+def test_endless_run_stops_on_ctrl_c_with_a_summary(kafka: Broker) -> None:
+    topic = new_topic(kafka)
+    args = [sys.executable, "-m", "deid", "produce", "channel", "-n", "0", "--rate", "200", "--topic", topic]
+    process = subprocess.Popen(
+        args, env=kafka.env(), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    consumer = make_consumer(kafka.settings, "watermarks")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:  # until events arrive
+            ends = [consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in (0, 1)]
+            if sum(ends) >= 20:
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        consumer.close()
+    assert process.returncode == 130, stderr
+    produced, delivered, failed = (int(n) for n in SUMMARY.search(stdout).groups())  # type: ignore[union-attr]
+    assert produced >= 20 and delivered == produced and failed == 0
+    assert "deid: interrupted" in stderr
     assert len(read(kafka, topic, delivered)) == delivered
 
 
