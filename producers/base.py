@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import unicodedata
 from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -96,6 +97,13 @@ def rendered_days(fmt: str, first: date = FIRST_DAY, last: date = LAST_DAY) -> l
 
 def epoch_seconds(day: date) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+def ascii_slug(text: str) -> str:
+    """ "Łukasz Nowak-Żak" → "lukasz.nowak-zak" (what a mail address made from a name looks like)."""
+    folded = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    plain = folded.encode("ascii", "ignore").decode("ascii").lower()
+    return ".".join(part for part in plain.replace("'", "").split() if part)
 
 
 def luhn_check_digit(digits: str) -> str:

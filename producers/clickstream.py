@@ -7,12 +7,11 @@ then a different one for a session (the user changed the cookie banner).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from producers.base import EventGenerator, PersonNames, epoch_seconds, pool, uniform_picker
+from producers.base import EventGenerator, PersonNames, ascii_slug, epoch_seconds, pool, uniform_picker
 
 NAME_LOCALES = ("en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL")
 OPEN_SESSIONS = 6
@@ -22,13 +21,6 @@ SECONDS_BETWEEN_SESSIONS = 15.0
 SITE = "https://shop.example.eu"
 PAGES = ("/", "/deals", "/cart", "/checkout", "/account", "/help", "/search?q=shoes", "/search?q=headphones")
 NEXT_EVENT = ("page_view", "page_view", "page_view", "click", "click", "search", "add_to_cart", "purchase")
-
-
-def ascii_slug(text: str) -> str:
-    """ "Łukasz Nowak-Żak" → "lukasz.nowak-zak" (what a mail address made from a name looks like)."""
-    folded = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
-    plain = folded.encode("ascii", "ignore").decode("ascii").lower()
-    return ".".join(part for part in plain.replace("'", "").split() if part)
 
 
 @dataclass

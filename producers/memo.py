@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from producers.base import EventGenerator, PersonNames, Span, days_between, epoch_seconds, pool
+from deid.domains import load_registry
+from producers.base import EventGenerator, PersonNames, Span, ascii_slug, days_between, epoch_seconds, pool
 from producers.channel import SHOWS
-from producers.clickstream import ascii_slug
 from producers.memo_templates import CLOSINGS, MIDDLES, OPENINGS
 
 MEMO_LOCALES = ("de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "en_GB")
@@ -215,8 +215,6 @@ class MemoGenerator(EventGenerator):
 def labelled_memos(count: int, seed: int) -> list[tuple[str, list[Span]]]:
     """`count` memo texts with their PII spans `(start, end, entity)`; the same seed gives the same memos,
     and they are the texts `deid produce memo --seed SEED` sends first."""
-    from deid.domains import load_registry
-
     generator = MemoGenerator(load_registry().get("memo"), seed)
     memos = []
     for _ in range(count):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from deid.domains import load_registry
-from producers.base import GeneratorOptions, luhn_check_digit, luhn_valid
+from producers.base import GeneratorOptions, ascii_slug, luhn_check_digit, luhn_valid
 from producers.channel import SHOWS
 from producers.registry import GENERATORS, generator_for
 from producers.sources import generated_events
@@ -163,3 +163,8 @@ def test_options_are_validated() -> None:
         GeneratorOptions(consent_ratio=1.5)
     with pytest.raises(ValueError, match="users"):
         GeneratorOptions(users=0)
+
+
+def test_mail_names_are_folded_to_ascii() -> None:
+    assert ascii_slug("Łukasz Nowak-Żak") == "lukasz.nowak-zak"
+    assert ascii_slug("Renée  D'Arcy") == "renee.darcy"
