@@ -380,7 +380,7 @@ def mount_registry(
     """Serve the registry on `app` under `prefix`.
 
     `auth` is a FastAPI dependency run before every registry request; it may declare
-    `access: Access = Depends(required_access)` and raise `HTTPException(401/403)` (answered in Confluent's
+    `access: Annotated[Access, Depends(required_access)]` and raise `HTTPException(401/403)` (answered in Confluent's
     error shape). `on_schema_registered(subject, version, schema_id, schema)` runs after every successful
     registration, including one that returns an existing version, so an idempotent upsert there heals.
     """
