@@ -32,6 +32,7 @@ _FIELD_ORDERS = frozenset({"ascending", "descending", "ignore"})
 _KEY_ORDER = {key: i for i, key in enumerate(("name", "type", "fields", "symbols", "items", "values", "size"))}
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
+_MAX_PATH_DEPTH = 200  # JSON-pointer segments: about 65 nested records
 
 Node = Any  # a normalised schema node: primitive/name string, union list or type dict
 
@@ -70,6 +71,8 @@ def _parse_cached(text: str) -> AvroSchema:
         raise InvalidSchemaError("the schema is empty")
     try:
         raw = json.loads(text)
+    except RecursionError:
+        raise InvalidSchemaError("the schema is nested too deeply") from None
     except ValueError as exc:
         # A bare name such as `string` is valid Avro even though it is not JSON.
         if re.fullmatch(r"\s*[A-Za-z_][A-Za-z0-9_.]*\s*", text):
@@ -77,7 +80,10 @@ def _parse_cached(text: str) -> AvroSchema:
         else:
             raise InvalidSchemaError(f"not JSON: {exc}") from None
     normaliser = _Normaliser()
-    tree = normaliser.node(raw, None, "")
+    try:
+        tree = normaliser.node(raw, None, "")
+    except RecursionError:
+        raise InvalidSchemaError("the schema is nested too deeply") from None
     canonical = json.dumps(tree, separators=(",", ":"), ensure_ascii=False)
     try:
         parse_schema(json.loads(canonical), _write_hint=False)
@@ -104,6 +110,8 @@ class _Normaliser:
         self.names: dict[str, dict[str, Any]] = {}
 
     def node(self, raw: Any, namespace: str | None, path: str) -> Node:
+        if path.count("/") > _MAX_PATH_DEPTH:  # also keeps the compatibility walk far from Python's recursion limit
+            raise InvalidSchemaError(f"{path}: the schema is nested too deeply")
         if isinstance(raw, str):
             return self.reference(raw, namespace, path)
         if isinstance(raw, list):

@@ -1,31 +1,38 @@
 """The registry's tables, on their own `MetaData` so the catalog's migrations can include them.
 
-DDL (SQLite shown; PostgreSQL is the same with BOOLEAN/TIMESTAMP WITH TIME ZONE and `NOT deleted`):
+DDL as SQLAlchemy emits it for SQLite (PostgreSQL: `id SERIAL`, `TIMESTAMP WITH TIME ZONE`, and the partial
+index ends `WHERE deleted = false`; tests/unit/test_registry_tables.py compiles both):
 
     CREATE TABLE registry_schemas (
-        id INTEGER PRIMARY KEY,                -- the global schema id (Confluent wire format)
-        fingerprint VARCHAR(64) NOT NULL UNIQUE,  -- SHA-256 of the normalised schema text
+        id INTEGER NOT NULL,                      -- the global schema id of Confluent's wire format
+        fingerprint VARCHAR(64) NOT NULL,         -- SHA-256 of the normalised schema text
         schema_type VARCHAR(16) NOT NULL,
         schema_text TEXT NOT NULL,
-        created_at DATETIME NOT NULL
+        created_at DATETIME NOT NULL,
+        CONSTRAINT pk_registry_schemas PRIMARY KEY (id),
+        CONSTRAINT uq_registry_schemas_fingerprint UNIQUE (fingerprint)
     );
     CREATE TABLE registry_subject_versions (
         subject VARCHAR(512) NOT NULL,
         version INTEGER NOT NULL,
-        schema_id INTEGER NOT NULL REFERENCES registry_schemas (id),
-        deleted BOOLEAN NOT NULL,              -- soft delete; permanent delete removes the row
+        schema_id INTEGER NOT NULL,
+        deleted BOOLEAN NOT NULL,                 -- soft delete; a permanent delete removes the row
         created_at DATETIME NOT NULL,
-        PRIMARY KEY (subject, version)
+        CONSTRAINT pk_registry_subject_versions PRIMARY KEY (subject, version),
+        CONSTRAINT fk_registry_subject_versions_schema_id_registry_schemas
+            FOREIGN KEY(schema_id) REFERENCES registry_schemas (id)
     );
     CREATE INDEX ix_registry_subject_versions_schema_id ON registry_subject_versions (schema_id);
     CREATE UNIQUE INDEX uq_registry_live_subject_schema
         ON registry_subject_versions (subject, schema_id) WHERE deleted = 0;
     CREATE TABLE registry_config (
-        subject VARCHAR(512) PRIMARY KEY,      -- '' = the global level
+        subject VARCHAR(512) NOT NULL,            -- '' holds the global level
         compatibility VARCHAR(32) NOT NULL,
-        updated_at DATETIME NOT NULL
+        updated_at DATETIME NOT NULL,
+        CONSTRAINT pk_registry_config PRIMARY KEY (subject)
     );
 
+Schema rows are never deleted, so a schema registered again after a permanent delete keeps its id.
 The two unique constraints make concurrent registration safe: two writers racing to add the same
 schema, or the next version of a subject, collide on a constraint and the loser retries.
 """
