@@ -27,6 +27,15 @@ def parse_version(text: str) -> int | None:
     raise errors.invalid_version(text)
 
 
+def subject_topic(subject: str) -> tuple[str, str] | None:
+    """(topic, "key"|"value") for a subject named by Confluent's default TopicNameStrategy, else None."""
+    for part in ("value", "key"):
+        topic = subject.removesuffix(f"-{part}")
+        if topic != subject and topic:
+            return topic, part
+    return None
+
+
 def parse_schema_request(body: Any) -> AvroSchema:
     """The schema of a register/lookup/compatibility request body; 42201 when it is not a valid Avro schema."""
     if not isinstance(body, dict) or not isinstance(body.get("schema"), str):

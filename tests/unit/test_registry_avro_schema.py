@@ -175,3 +175,18 @@ def test_recursive_and_namespaced_references_resolve() -> None:
     assert set(schema.names) == {"a.b.Node", "Tag"}
     assert schema.resolve("a.b.Node")["name"] == "a.b.Node"
     assert schema.resolve("int") == "int"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("movie-anonymised-data-value", ("movie-anonymised-data", "value")),
+        ("orders-key", ("orders", "key")),
+        ("deid.movie.Purchase", None),  # RecordNameStrategy: not tied to a topic
+        ("-value", None),
+    ],
+)
+def test_subject_topic(subject: str, expected: tuple[str, str] | None) -> None:
+    from catalog.registry.service import subject_topic
+
+    assert subject_topic(subject) == expected
