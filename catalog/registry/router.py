@@ -104,8 +104,8 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw) if raw.strip() else None
-    except ValueError as exc:
-        raise RegistryError(400, 400, f"Unparseable request body: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise RegistryError(400, 400, f"Unparseable request body: {type(exc).__name__}") from None
 
 
 def _service(store: Annotated[RegistryStore, Depends(get_registry_store)]) -> SchemaRegistry:

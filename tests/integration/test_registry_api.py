@@ -282,6 +282,8 @@ def test_content_types(registry: Registry, content_type: str) -> None:
         f"{registry.url}/subjects/ct-value/versions", data=b"{nope", headers={"Content-Type": content_type}, timeout=30
     )
     assert garbled.status_code == 400 and garbled.json()["error_code"] == 400
+    deep = requests.post(f"{registry.url}/subjects/ct-value", data=b"[" * 100_000, timeout=30)
+    assert deep.status_code == 400 and deep.json()["error_code"] == 400
 
 
 def test_avro_serializer_and_deserializer_round_trip(registry: Registry) -> None:
