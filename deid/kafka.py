@@ -8,13 +8,16 @@ possibly another cluster). Extra properties from the config file (`kafka_propert
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from deid.errors import KafkaUnavailableError
 from deid.settings import Settings
+
+if TYPE_CHECKING:  # the registry client pulls in httpx; imported when first used
+    from confluent_kafka.schema_registry import SchemaRegistryClient
 
 Side = Literal["raw", "out"]
 
@@ -77,3 +80,19 @@ def reachable_admin(settings: Settings, side: Side = "raw", timeout: float = 10.
             "start the embedded broker with `deid stack up` or point the variable at a running cluster"
         ) from None
     return admin
+
+
+def make_registry_client(settings: Settings, **overrides: Any) -> SchemaRegistryClient:
+    """A Schema Registry client for `settings.registry_url` (the catalog's /registry unless
+    DEID_SCHEMA_REGISTRY_URL is set; credentials may ride in the URL as user:password@host)."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    config: dict[str, Any] = {
+        "url": settings.registry_url,
+        "timeout": 10,
+        "max.retries": 1,  # callers report an unreachable registry quickly rather than stall
+        "retries.wait.ms": 200,
+        "retries.max.wait.ms": 1000,
+    }
+    config.update(overrides)
+    return SchemaRegistryClient(config)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import base64
+import datetime
+import decimal
+import io
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Message, TopicPartition
 
 from deid.errors import DeidError
 from deid.kafka import Side, make_consumer
 from deid.settings import Settings
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
 
 # Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro body.
 CONFLUENT_MAGIC = 0
@@ -36,14 +42,7 @@ def decode_value(raw: bytes | None, avro_decoder: AvroDecoder | None = None) -> 
     if raw is None:
         return None
     if len(raw) >= 5 and raw[0] == CONFLUENT_MAGIC:
-        if avro_decoder is not None:
-            return avro_decoder(raw)
-        return {
-            "$confluent_avro": {
-                "schema_id": int.from_bytes(raw[1:5], "big"),
-                "base64": base64.b64encode(raw[5:]).decode("ascii"),
-            }
-        }
+        return avro_decoder(raw) if avro_decoder is not None else framed_marker(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -52,6 +51,103 @@ def decode_value(raw: bytes | None, avro_decoder: AvroDecoder | None = None) -> 
         return json.loads(text)
     except ValueError:
         return text
+
+
+def framed_marker(raw: bytes, error: str | None = None) -> dict[str, Any]:
+    """A Confluent-framed value that was not decoded: its schema id, body and, if any, why."""
+    marker: dict[str, Any] = {"schema_id": int.from_bytes(raw[1:5], "big")}
+    if error:
+        marker["error"] = error
+    marker["base64"] = base64.b64encode(raw[5:]).decode("ascii")
+    return {"$confluent_avro": marker}
+
+
+def jsonable(value: Any) -> Any:
+    """A decoded Avro value as JSON: bytes as tagged base64, logical types as text."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+class RegistryAvroDecoder:
+    """Decodes Confluent-framed Avro through a Schema Registry, each schema fetched once per id.
+
+    A record whose schema cannot be had (unknown id, registry unreachable, not Avro) or whose body does
+    not match its schema becomes a marker naming the problem; nothing raises. A failed look-up is
+    retried after `retry_after` seconds, so a registry that comes back is used again.
+    """
+
+    def __init__(self, client_factory: Callable[[], SchemaRegistryClient], retry_after: float = 30.0) -> None:
+        self._client_factory = client_factory
+        self._client: SchemaRegistryClient | None = None
+        self._retry_after = retry_after
+        self._schemas: dict[int, Any] = {}
+        self._failures: dict[int, tuple[float, str]] = {}
+
+    def __call__(self, raw: bytes) -> Any:
+        from fastavro import schemaless_reader
+
+        schema_id = int.from_bytes(raw[1:5], "big")
+        schema = self._schema(schema_id)
+        if isinstance(schema, str):
+            return framed_marker(raw, schema)
+        try:
+            return jsonable(schemaless_reader(io.BytesIO(raw[5:]), schema, None))
+        except Exception:  # the bytes are data, not ours to echo in an error
+            return framed_marker(raw, f"the body does not decode with schema {schema_id}")
+
+    def _schema(self, schema_id: int) -> Any:
+        """The parsed writer schema, or a string saying why there is none."""
+        if schema_id in self._schemas:
+            return self._schemas[schema_id]
+        failed = self._failures.get(schema_id)
+        if failed and time.monotonic() - failed[0] < self._retry_after:
+            return failed[1]
+        try:
+            parsed = self._fetch(schema_id)
+        except _LookupFailed as exc:
+            self._failures[schema_id] = (time.monotonic(), str(exc))
+            return str(exc)
+        self._failures.pop(schema_id, None)
+        self._schemas[schema_id] = parsed
+        return parsed
+
+    def _fetch(self, schema_id: int) -> Any:
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+        from fastavro import parse_schema
+
+        try:
+            if self._client is None:
+                self._client = self._client_factory()
+            schema = self._client.get_schema(schema_id)
+        except SchemaRegistryError as exc:
+            if exc.http_status_code == 404:
+                raise _LookupFailed(f"schema {schema_id} is not in the schema registry") from None
+            raise _LookupFailed(
+                f"the schema registry answered {exc.http_status_code} (error {exc.error_code}) for schema {schema_id}"
+            ) from None
+        except Exception as exc:  # httpx transport errors and the like; the URL may hold credentials
+            raise _LookupFailed(
+                f"the schema registry is unreachable ({type(exc).__name__}); check DEID_SCHEMA_REGISTRY_URL"
+            ) from None
+        if (schema.schema_type or "AVRO") != "AVRO":
+            raise _LookupFailed(f"schema {schema_id} is {schema.schema_type}, not Avro")
+        try:
+            return parse_schema(json.loads(schema.schema_str))
+        except Exception:
+            raise _LookupFailed(f"schema {schema_id} from the registry is not a usable Avro schema") from None
+
+
+class _LookupFailed(Exception):
+    pass
 
 
 def render(message: Message, with_meta: bool, avro_decoder: AvroDecoder | None = None) -> str:

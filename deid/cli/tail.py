@@ -7,8 +7,8 @@ import sys
 import click
 
 from deid.cli import DeidContext, pass_deid, side_option
-from deid.kafka import Side, reachable_admin
-from deid.tail import TailOptions, render, tail
+from deid.kafka import Side, make_registry_client, reachable_admin
+from deid.tail import RegistryAvroDecoder, TailOptions, render, tail
 
 
 @click.command("tail")
@@ -28,14 +28,19 @@ def tail_command(
     with_meta: bool,
     side: Side,
 ) -> int:
-    """Print TOPIC's records, one JSON value per line on stdout (count on stderr)."""
+    """Print TOPIC's records, one JSON value per line on stdout (count on stderr).
+
+    Confluent-framed Avro values are decoded through the schema registry (DEID_SCHEMA_REGISTRY_URL,
+    default the catalog's /registry); a value that cannot be decoded prints as a marker that says why.
+    """
     settings = deid.settings
     reachable_admin(settings, side)
     options = TailOptions(topic, from_beginning, max_records, timeout, side)
+    decoder = RegistryAvroDecoder(lambda: make_registry_client(settings))
     count = 0
     try:
         for message in tail(settings, options):
-            sys.stdout.write(render(message, with_meta) + "\n")
+            sys.stdout.write(render(message, with_meta, decoder) + "\n")
             sys.stdout.flush()
             count += 1
     except BrokenPipeError:  # e.g. `deid tail … | head`

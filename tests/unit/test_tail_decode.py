@@ -30,3 +30,43 @@ def test_keys_and_headers() -> None:
     assert decode_bytes(b"user-12345") == "user-12345"
     assert decode_bytes(b"\x80") == {"$base64": "gA=="}
     assert json.dumps(decode_bytes(None)) == "null"
+
+
+def test_decoded_avro_values_become_json() -> None:
+    import datetime
+    import decimal
+    import uuid
+
+    from deid.tail import jsonable
+
+    value = {
+        "at": datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC),
+        "day": datetime.date(2024, 5, 1),
+        "raw": b"\x00\xff",
+        "amount": decimal.Decimal("12.50"),
+        "ids": (uuid.UUID(int=1),),
+    }
+    assert jsonable(value) == {
+        "at": "2024-05-01T12:00:00+00:00",
+        "day": "2024-05-01",
+        "raw": {"$base64": "AP8="},
+        "amount": "12.50",
+        "ids": ["00000000-0000-0000-0000-000000000001"],
+    }
+
+
+def test_registry_decoder_reports_an_unusable_registry_per_record() -> None:
+    from deid.tail import RegistryAvroDecoder
+
+    attempts = []
+
+    def no_registry() -> object:
+        attempts.append(1)
+        raise ConnectionError("refused")
+
+    decoder = RegistryAvroDecoder(no_registry)  # type: ignore[arg-type]
+    framed = b"\x00" + (5).to_bytes(4, "big") + b"\x02"
+    for _ in range(3):
+        marker = decoder(framed)["$confluent_avro"]
+        assert marker["schema_id"] == 5 and "unreachable" in marker["error"]
+    assert len(attempts) == 1  # remembered for a while, not retried for every record
