@@ -30,8 +30,10 @@ def init(deid: DeidContext) -> None:
         results = init_keys(keystore, load_registry(deid.settings).names)
     finally:
         keystore.close()
-    rows = [(k.name, k.key_id, k.kind, k.created.isoformat(timespec="seconds"), "created" if new else "exists")
-            for k, new in results]  # fmt: skip
+    rows = [
+        (k.name, k.key_id, k.kind, k.created.isoformat(timespec="seconds"), "created" if new else "exists")
+        for k, new in results
+    ]
     print_table(["name", "id", "kind", "created", "status"], rows)
     created = sum(new for _, new in results)
     click.echo(f"{created} key(s) created, {len(results) - created} already present in {deid.settings.data_dir}/keys")

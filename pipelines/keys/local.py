@@ -112,18 +112,24 @@ class LocalKeystore(Keystore):
     # --- shared keys ---
 
     def ensure(self, name: str, kind: KeyKind) -> KeyInfo:
+        return _info(self._ensure_row(name, kind))
+
+    def _ensure_row(self, name: str, kind: KeyKind, prefix: str = "k") -> Row[Any]:
+        # Current key and next generation come from ONE read: a writer who saw no key inserts the
+        # generation after what it saw, so if someone else got there first the insert conflicts and
+        # the loop returns theirs (reading them separately let two writers each create a key).
         while True:
-            row = self._current_row(name)
-            if row is not None:
-                return _info(row)
-            self._insert(name, kind, self._max_generation(name) + 1)
+            current, newest = self._state(name)
+            if current is not None:
+                return current
+            self._insert(name, kind, newest + 1, prefix)
 
     def rotate(self, name: str) -> KeyInfo:
         row = self._current_row(name)
         if row is None:
             raise KeyNotFoundError(f"no key named {name!r} to rotate; run `deid keys init`")
         while True:
-            generation = self._max_generation(name) + 1
+            generation = self._state(name)[1] + 1
             if self._insert(name, row.kind, generation):
                 return _info(self._row_by_generation(name, generation))
 
@@ -171,12 +177,7 @@ class LocalKeystore(Keystore):
     # --- per-subject keys ---
 
     def subject_key(self, scope: str, subject: str) -> DataKey:
-        name = self._subject_name(scope, subject)
-        while True:
-            row = self._current_row(name)
-            if row is not None:
-                return self._unwrap(row, cache=False)
-            self._insert(name, "fernet", self._max_generation(name) + 1, prefix="s")
+        return self._unwrap(self._ensure_row(self._subject_name(scope, subject), "fernet", prefix="s"), cache=False)
 
     def erase_subject(self, scope: str, subject: str) -> list[str]:
         name = self._subject_name(scope, subject)
@@ -220,13 +221,13 @@ class LocalKeystore(Keystore):
         assert row is not None
         return row
 
-    def _max_generation(self, name: str) -> int:
-        query = (
-            select(keys_table.c.generation).where(keys_table.c.name == name).order_by(keys_table.c.generation.desc())
-        )
+    def _state(self, name: str) -> tuple[Row[Any] | None, int]:
+        """(current active row or None, highest generation ever used) from a single read."""
+        query = select(keys_table).where(keys_table.c.name == name).order_by(keys_table.c.generation.desc())
         with self._engine.connect() as conn:
-            value = conn.execute(query.limit(1)).scalar()
-        return int(value or 0)
+            rows = conn.execute(query).all()
+        current = next((row for row in rows if row.erased_at is None), None)
+        return current, rows[0].generation if rows else 0
 
     def _insert(self, name: str, kind: KeyKind, generation: int, prefix: str = "k") -> bool:
         """Insert a new key; False when another writer took this generation first."""

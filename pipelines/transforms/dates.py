@@ -10,8 +10,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_FAST = {"%d": ("day", 2), "%m": ("month", 2), "%Y": ("year", 4), "%H": ("hour", 2), "%M": ("minute", 2),
-         "%S": ("second", 2)}  # fmt: skip
+_FAST = {
+    "%d": ("day", 2),
+    "%m": ("month", 2),
+    "%Y": ("year", 4),
+    "%H": ("hour", 2),
+    "%M": ("minute", 2),
+    "%S": ("second", 2),
+}
 _DIRECTIVE = re.compile(r"%.")
 
 
@@ -44,8 +50,14 @@ class DateCodec:
             if match is not None:
                 parts = dict(zip(self._fields, map(int, match.groups()), strict=True))
                 try:
-                    return datetime(parts.get("year", 1900), parts.get("month", 1), parts.get("day", 1),
-                                    parts.get("hour", 0), parts.get("minute", 0), parts.get("second", 0))  # fmt: skip
+                    return datetime(
+                        parts.get("year", 1900),
+                        parts.get("month", 1),
+                        parts.get("day", 1),
+                        parts.get("hour", 0),
+                        parts.get("minute", 0),
+                        parts.get("second", 0),
+                    )
                 except ValueError:
                     pass  # e.g. day 31 of a 30-day month: strptime decides below
         try:
