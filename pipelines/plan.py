@@ -195,7 +195,7 @@ class _Compiler:
     def _insert(self, tree: _Tree, where: str, path: str, rule: Rule) -> None:
         segments = split_path(path)
         for depth, (key, is_array) in enumerate(segments[:-1]):
-            prefix = ".".join(p for p in path.split(".")[: depth + 1])
+            prefix = ".".join(path.split(".")[: depth + 1]).removesuffix("[]")
             child = tree.children.get(key)
             if key in tree.leaves or (child is not None and child[1] != is_array):
                 raise PlanError(f"{where}.{path}: {prefix!r} is used both as a value and as an object/array")

@@ -41,8 +41,12 @@ class FieldContext:
     domain: Domain
     keystore: Any  # pipelines.keys.Keystore (Any: transforms need no keystore when they use no key)
 
-    def subject_missing(self) -> TreatmentError:
-        return TreatmentError(self.path, f"the record has no subject value ({self.domain.subject_field!r})")
+    def subject_error(self, subject: Any) -> TreatmentError:
+        """Why a per-subject treatment cannot use this subject value (missing, or not a scalar)."""
+        field = self.domain.subject_field
+        if subject is None:
+            return TreatmentError(self.path, f"the record has no subject value ({field!r})")
+        return TreatmentError(self.path, f"the subject value ({field!r}) is a {type(subject).__name__}, not a scalar")
 
 
 class Transform(ABC):

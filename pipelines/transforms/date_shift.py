@@ -50,7 +50,7 @@ def date_shift_function(secret: bytes, max_days: int, fmt: str, field: FieldCont
     def shift_date(value: Any, subject: Any) -> str:
         subject_text = as_text(subject)
         if subject_text is None:
-            raise field.subject_missing()
+            raise field.subject_error(subject)
         if not isinstance(value, str):
             raise TreatmentError(path, f"expected a date string, got a {type(value).__name__}")
         try:

@@ -35,7 +35,7 @@ class DateCodec:
                 pattern += re.escape(literal)
                 template += literal.replace("{", "{{").replace("}", "}}")
                 name, width = _FAST[match.group()]
-                pattern += rf"(\d{{{width}}})"
+                pattern += rf"([0-9]{{{width}}})"  # ASCII digits, as strptime
                 template += f"{{0.{name}:0{width}d}}"
                 self._fields.append(name)
                 position = match.end()

@@ -58,7 +58,7 @@ def _subject_scoped(field: FieldContext) -> FieldFunction:
     def encrypt_for_subject(value: Any, subject: Any) -> str:
         text, subject_text = as_text(value), as_text(subject)
         if subject_text is None:
-            raise field.subject_missing()
+            raise field.subject_error(subject)
         if text is None:
             raise TreatmentError(path, f"cannot encrypt a {type(value).__name__}")
         prefix, encrypt = encrypter(subject_text)

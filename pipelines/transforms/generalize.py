@@ -89,6 +89,6 @@ def _prefix(length: int, path: str) -> FieldFunction:
     def to_prefix(value: Any, _subject: Any) -> str:
         if not isinstance(value, str):
             raise TreatmentError(path, f"expected a postcode string, got a {type(value).__name__}")
-        return value.strip()[:length]
+        return value.strip()[:length].rstrip()
 
     return to_prefix
