@@ -19,11 +19,12 @@ from deid.policy import (
     Policy,
     PolicyError,
     check_policy,
+    default_policy,
+    default_rule,
     make_rule,
     split_path,
     treatment_options,
 )
-from deid.policy_defaults import default_policy, default_rule
 
 CHANNEL_POLICY = """
 domain: channel
@@ -309,3 +310,12 @@ def test_default_policy_per_entity() -> None:
     for name in ("channel", "movie", "mobile", "profile", "memo", "website", "clickstream"):
         d = domain(name)
         check_policy(default_policy(d, {f: "PERSON" for f in d.fields}), d)
+
+
+def test_policy_model_does_not_import_pipelines() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, deid.policy; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pipelines'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

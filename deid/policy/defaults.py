@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from deid.domains import Domain, FieldSpec
-from deid.policy import ALLOWED_TREATMENTS, Policy, Rule, TreatmentRule, make_rule
+from deid.policy.checks import ALLOWED_TREATMENTS
+from deid.policy.model import Policy
+from deid.policy.rules import Rule, TreatmentRule, make_rule
 
 NON_PII = "NON_PII"
 ENTITY_TREATMENTS: dict[str, str] = {
