@@ -23,9 +23,9 @@ def init(deid: DeidContext) -> None:
 
     Keys: `date_shift.default`, `mask.default` and `encrypt.<domain>` for every domain in the registry.
     """
-    from pipelines.keys import LocalKeystore, init_keys
+    from pipelines.keys import init_keys, open_keystore
 
-    keystore = LocalKeystore.open(deid.settings)
+    keystore = open_keystore(deid.settings)
     try:
         results = init_keys(keystore, load_registry(deid.settings).names)
     finally:
@@ -43,9 +43,9 @@ def init(deid: DeidContext) -> None:
 @pass_deid
 def list_keys(deid: DeidContext) -> None:
     """Key names, ids, generations and creation times; per-subject keys as counts."""
-    from pipelines.keys import LocalKeystore
+    from pipelines.keys import open_keystore
 
-    keystore = LocalKeystore.open(deid.settings)
+    keystore = open_keystore(deid.settings)
     try:
         infos = keystore.list_keys()
         active, erased = keystore.subject_key_counts()

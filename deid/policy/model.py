@@ -12,14 +12,14 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deid.domains import Domain
 from deid.policy.rules import (
-    _CONSENT_TAG,
-    _PURPOSE_NAME,
-    _RULE_TAG,
+    CONSENT_RULE_TAG,
+    PURPOSE_NAME,
+    RULE_TAG,
     TREATMENTS,
     FieldPath,
     PolicyError,
     Rule,
-    _Strict,
+    StrictModel,
 )
 
 
@@ -32,10 +32,10 @@ def _sorted_rules(rules: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(rules.items()))
 
 
-class Purpose(_Strict):
+class Purpose(StrictModel):
     """A derived output with its own rules, written to `<domain>-<name>-data` for the rows it admits."""
 
-    name: str = Field(pattern=_PURPOSE_NAME)
+    name: str = Field(pattern=PURPOSE_NAME)
     description: str = ""
     min_consent_level: int | None = Field(None, ge=0, description="Cumulative: rows at this level or above")
     consent_levels: list[int] | None = Field(None, min_length=1, description="Granular: rows at exactly these levels")
@@ -77,7 +77,7 @@ class Purpose(_Strict):
         return True
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     domain: str
     version: int = Field(0, ge=0, description="Published versions count from 1; a draft may carry 0")
     status: Literal["draft", "published"] = "draft"
@@ -214,11 +214,11 @@ def _clean_loc(loc: list[str]) -> list[str]:
     previous = ""
     for index, part in enumerate(loc):
         is_last = index == len(loc) - 1
-        if part in {_RULE_TAG, _CONSENT_TAG}:
+        if part in {RULE_TAG, CONSENT_RULE_TAG}:
             previous = part
             continue
         # After a rule tag or consent branch, pydantic names the treatment of the member it tried.
-        if previous in {_RULE_TAG, "with_consent", "without_consent"} and part in TREATMENTS and not is_last:
+        if previous in {RULE_TAG, "with_consent", "without_consent"} and part in TREATMENTS and not is_last:
             previous = part
             continue
         if cleaned and cleaned[-1] == "purposes" and part.isdigit():

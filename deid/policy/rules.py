@@ -20,7 +20,7 @@ REDACTED_FLAG_FIELD = "data_redacted"
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*(?:\[\])?"
 FIELD_PATH = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT})*$")
 _KEY_NAME = r"^[a-z][a-z0-9_-]{0,47}$"
-_PURPOSE_NAME = r"^[a-z][a-z0-9_]{0,47}$"
+PURPOSE_NAME = r"^[a-z][a-z0-9_]{0,47}$"
 _ENTITY = r"^[A-Z][A-Z0-9_]{1,63}$"
 FieldPath = Annotated[str, Field(pattern=FIELD_PATH.pattern)]
 
@@ -29,23 +29,23 @@ class PolicyError(ConfigError):
     """A policy document is malformed or does not fit its domain; the message names every bad path."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- per-treatment parameters -------------------------------------------------------------------
 
 
-class NoParams(_Strict):
+class NoParams(StrictModel):
     """keep and drop take no parameters."""
 
 
-class RedactParams(_Strict):
+class RedactParams(StrictModel):
     value: str = Field(REDACTED_VALUE, description="The constant that replaces the value")
     flag: bool = Field(False, description=f"Also set `{REDACTED_FLAG_FIELD}: true` on the record")
 
 
-class EncryptParams(_Strict):
+class EncryptParams(StrictModel):
     key_scope: Literal["shared", "subject"] = Field(
         "shared",
         description="shared: the domain's key (rotatable); subject: one key per data subject, "
@@ -53,7 +53,7 @@ class EncryptParams(_Strict):
     )
 
 
-class MaskParams(_Strict):
+class MaskParams(StrictModel):
     encoding: Literal["hex", "base64url"] = Field("hex", description="Alphabet of the pseudonym")
     length: int | None = Field(None, ge=8, le=64, description="Truncate to this many characters (default: full)")
     key: str = Field(
@@ -70,12 +70,12 @@ class MaskParams(_Strict):
         return self
 
 
-class DateShiftParams(_Strict):
+class DateShiftParams(StrictModel):
     max_days: int = Field(30, ge=1, le=3650, description="Shift by a per-subject offset within ±max_days (never 0)")
     format: str | None = Field(None, description="strftime format; default: the domain field's format")
 
 
-class GeneralizeParams(_Strict):
+class GeneralizeParams(StrictModel):
     kind: GeneralizeKind = Field(
         description="date_month: first day of the month; number_bucket: lower bound of a bucket of `size`; "
         "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters"
@@ -96,7 +96,7 @@ class GeneralizeParams(_Strict):
         return self
 
 
-class AnonymizeTextParams(_Strict):
+class AnonymizeTextParams(StrictModel):
     entities: list[Annotated[str, Field(pattern=_ENTITY)]] = Field(
         default_factory=list, description="Presidio entity names to find in the text (empty: all)"
     )
@@ -113,10 +113,10 @@ class AnonymizeTextParams(_Strict):
 # --- rules ---------------------------------------------------------------------------------------
 
 
-class _TreatmentRule(_Strict):
+class _TreatmentRule(StrictModel):
     treatment: str
-    params: _Strict
-    params_model: ClassVar[type[_Strict]] = NoParams
+    params: StrictModel
+    params_model: ClassVar[type[StrictModel]] = NoParams
 
 
 class KeepRule(_TreatmentRule):
@@ -132,37 +132,37 @@ class DropRule(_TreatmentRule):
 class RedactRule(_TreatmentRule):
     treatment: Literal["redact"]
     params: RedactParams = RedactParams()
-    params_model: ClassVar[type[_Strict]] = RedactParams
+    params_model: ClassVar[type[StrictModel]] = RedactParams
 
 
 class EncryptRule(_TreatmentRule):
     treatment: Literal["encrypt"]
     params: EncryptParams = EncryptParams()
-    params_model: ClassVar[type[_Strict]] = EncryptParams
+    params_model: ClassVar[type[StrictModel]] = EncryptParams
 
 
 class MaskRule(_TreatmentRule):
     treatment: Literal["mask"]
     params: MaskParams = MaskParams()
-    params_model: ClassVar[type[_Strict]] = MaskParams
+    params_model: ClassVar[type[StrictModel]] = MaskParams
 
 
 class DateShiftRule(_TreatmentRule):
     treatment: Literal["date_shift"]
     params: DateShiftParams = DateShiftParams()
-    params_model: ClassVar[type[_Strict]] = DateShiftParams
+    params_model: ClassVar[type[StrictModel]] = DateShiftParams
 
 
 class GeneralizeRule(_TreatmentRule):
     treatment: Literal["generalize"]
     params: GeneralizeParams
-    params_model: ClassVar[type[_Strict]] = GeneralizeParams
+    params_model: ClassVar[type[StrictModel]] = GeneralizeParams
 
 
 class AnonymizeTextRule(_TreatmentRule):
     treatment: Literal["anonymize_text"]
     params: AnonymizeTextParams = AnonymizeTextParams()
-    params_model: ClassVar[type[_Strict]] = AnonymizeTextParams
+    params_model: ClassVar[type[StrictModel]] = AnonymizeTextParams
 
 
 TreatmentRule = Annotated[
@@ -180,7 +180,7 @@ def make_rule(treatment: str, **params: Any) -> TreatmentRule:
     return RULE_CLASSES[treatment].model_validate({"treatment": treatment, "params": params})  # type: ignore[return-value]
 
 
-class ConsentRule(_Strict):
+class ConsentRule(StrictModel):
     """One treatment when the row's consent level allows (>= min_consent_level), another when it does not."""
 
     min_consent_level: int = Field(1, ge=0, description="Boolean consent: true is level 1, false level 0")
@@ -191,17 +191,17 @@ class ConsentRule(_Strict):
         return self.with_consent, self.without_consent
 
 
-_RULE_TAG, _CONSENT_TAG = "<rule>", "<consent rule>"
+RULE_TAG, CONSENT_RULE_TAG = "<rule>", "<consent rule>"
 
 
 def _rule_kind(value: Any) -> str:
     if isinstance(value, dict):
-        return _CONSENT_TAG if {"with_consent", "without_consent"} & value.keys() else _RULE_TAG
-    return _CONSENT_TAG if isinstance(value, ConsentRule) else _RULE_TAG
+        return CONSENT_RULE_TAG if {"with_consent", "without_consent"} & value.keys() else RULE_TAG
+    return CONSENT_RULE_TAG if isinstance(value, ConsentRule) else RULE_TAG
 
 
 Rule = Annotated[
-    Annotated[TreatmentRule, Tag(_RULE_TAG)] | Annotated[ConsentRule, Tag(_CONSENT_TAG)],
+    Annotated[TreatmentRule, Tag(RULE_TAG)] | Annotated[ConsentRule, Tag(CONSENT_RULE_TAG)],
     Discriminator(_rule_kind),
 ]
 

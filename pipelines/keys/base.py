@@ -111,6 +111,10 @@ class Keystore(ABC):
         """Keys in name and generation order (per-subject keys only when asked: there can be millions)."""
 
     @abstractmethod
+    def subject_key_counts(self) -> tuple[int, int]:
+        """(active, erased) per-subject keys."""
+
+    @abstractmethod
     def subject_key(self, scope: str, subject: str) -> DataKey:
         """This subject's current Fernet key in `scope` (usually the domain), created on first use."""
 
