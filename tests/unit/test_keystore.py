@@ -25,8 +25,6 @@ from pipelines.keys import (
 )
 from pipelines.keys.master import load_master_key, write_new_master_key
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def settings_for(data_dir: Path, master: bytes | str) -> Settings:
     return Settings(data_dir=data_dir, master_key=master if isinstance(master, str) else master.decode())
@@ -65,9 +63,10 @@ def test_master_key_file_rules(tmp_path: Path) -> None:
     assert master.fingerprint == fingerprint and str(key_file) in master.source
     with pytest.raises(MasterKeyError, match="already exists"):
         write_new_master_key(key_file)
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
     with pytest.raises(MasterKeyError, match="inside the git working tree"):
-        write_new_master_key(REPO / "master.key")
-    assert not (REPO / "master.key").exists()
+        write_new_master_key(tmp_path / "repo" / "master.key")
+    assert not (tmp_path / "repo" / "master.key").exists()
     with pytest.raises(MasterKeyError, match=r"DEID_MASTER_KEY_FILE: .*does not exist"):
         load_master_key(Settings(master_key_file=tmp_path / "nope.key"))
     garbage = tmp_path / "garbage.key"
