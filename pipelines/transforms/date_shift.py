@@ -48,7 +48,7 @@ def date_shift_function(secret: bytes, max_days: int, fmt: str, field: FieldCont
         return timedelta(days=offset_days(keyed, subject, max_days))
 
     def shift_date(value: Any, subject: Any) -> str:
-        subject_text = as_text(subject)
+        subject_text = subject if type(subject) is str else as_text(subject)
         if subject_text is None:
             raise field.subject_error(subject)
         if not isinstance(value, str):

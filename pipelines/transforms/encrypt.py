@@ -56,7 +56,8 @@ def _subject_scoped(field: FieldContext) -> FieldFunction:
         return key.key_id + ENVELOPE_SEPARATOR, FastFernet(key.material).encrypt
 
     def encrypt_for_subject(value: Any, subject: Any) -> str:
-        text, subject_text = as_text(value), as_text(subject)
+        text = value if type(value) is str else as_text(value)
+        subject_text = subject if type(subject) is str else as_text(subject)
         if subject_text is None:
             raise field.subject_error(subject)
         if text is None:

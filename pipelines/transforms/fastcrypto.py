@@ -23,6 +23,7 @@ import os
 import struct
 import threading
 import time
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -83,32 +84,53 @@ class KeyedHmac:
 
 
 class FastFernet:
-    """encrypt() only; decrypt with `cryptography.fernet.Fernet`. Safe to share between threads."""
+    """encrypt() only; decrypt with `cryptography.fernet.Fernet`. Safe to share between threads.
 
-    __slots__ = ("_aes", "_hmac", "_lock")
+    `encrypt` is a closure over pre-bound locals: attribute look-ups per call cost a measurable share.
+    """
+
+    __slots__ = ("encrypt",)
 
     def __init__(self, key: bytes) -> None:
         raw = base64.urlsafe_b64decode(key)
         if len(raw) != 32:
             raise ValueError("a Fernet key is 32 url-safe base64-encoded bytes")
-        signing, encryption = raw[:16], raw[16:]
-        self._hmac = KeyedHmac(signing)
-        self._aes = Cipher(algorithms.AES(encryption), modes.ECB()).encryptor()
-        self._lock = threading.Lock()
+        self.encrypt = _fernet_encrypter(raw[:16], raw[16:])
 
     def __repr__(self) -> str:
         return "FastFernet(<key hidden>)"
 
-    def encrypt(self, data: bytes) -> bytes:
+
+def _fernet_encrypter(signing: bytes, encryption: bytes) -> Callable[[bytes], bytes]:
+    block = signing.ljust(64, b"\0")
+    inner_start = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer_start = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    aes_block = Cipher(algorithms.AES(encryption), modes.ECB()).encryptor().update
+    lock = threading.Lock()  # the ECB context is stateless per block but not re-entrant across threads
+    padding, pack_time, b64encode, from_bytes, now = _PADDING, _pack_time, base64.b64encode, int.from_bytes, time.time
+
+    def encrypt(data: bytes) -> bytes:
         iv = new_iv()
-        padded = data + _PADDING[16 - len(data) % 16]
-        previous = int.from_bytes(iv, "big")
-        blocks = []
-        with self._lock:  # the ECB context is stateless per block but not re-entrant across threads
-            for start in range(0, len(padded), 16):
-                chained = (int.from_bytes(padded[start : start + 16], "big") ^ previous).to_bytes(16, "big")
-                cipher_block = self._aes.update(chained)
-                blocks.append(cipher_block)
-                previous = int.from_bytes(cipher_block, "big")
-        basic = _VERSION + _pack_time(int(time.time())) + iv + b"".join(blocks)
-        return base64.urlsafe_b64encode(basic + self._hmac.digest(basic))
+        padded = data + padding[16 - len(data) % 16]
+        previous = from_bytes(iv, "big")
+        if len(padded) == 16:  # most identifiers: one block
+            with lock:
+                body = aes_block((from_bytes(padded, "big") ^ previous).to_bytes(16, "big"))
+        else:
+            blocks = []
+            with lock:
+                for start in range(0, len(padded), 16):
+                    cipher_block = aes_block(
+                        (from_bytes(padded[start : start + 16], "big") ^ previous).to_bytes(16, "big")
+                    )
+                    blocks.append(cipher_block)
+                    previous = from_bytes(cipher_block, "big")
+            body = b"".join(blocks)
+        basic = _VERSION + pack_time(int(now())) + iv + body
+        inner = inner_start.copy()
+        inner.update(basic)
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        return b64encode(basic + outer.digest(), b"-_")
+
+    return encrypt
