@@ -156,7 +156,7 @@ def compile_policy(
 ) -> Plan:
     """Check the policy against the domain and compile every rule once (PolicyError / PlanError if not)."""
     check_policy(policy, domain, f"policy {policy.domain} v{policy.version}")
-    compiler = _Compiler(domain, keystore, registry or default_registry(), policy)
+    compiler = _Compiler(domain, keystore, registry or default_registry())
     main = compiler.output("rules", policy.rules, domain.anonymised_topic)
     purposes = [
         PurposePlan(
@@ -179,8 +179,8 @@ class _Tree:
 
 
 class _Compiler:
-    def __init__(self, domain: Domain, keystore: Keystore, registry: TransformRegistry, policy: Policy) -> None:
-        self.domain, self.keystore, self.registry, self.policy = domain, keystore, registry, policy
+    def __init__(self, domain: Domain, keystore: Keystore, registry: TransformRegistry) -> None:
+        self.domain, self.keystore, self.registry = domain, keystore, registry
         self.uncovered: set[str] = set()  # shared with the Plan: nested levels report into it
 
     def output(self, where: str, rules: dict[str, Rule], topic: str) -> _Output:
