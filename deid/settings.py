@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from deid.errors import ConfigError
@@ -26,7 +26,8 @@ _KAFKA_PROPERTY = re.compile(r"^[a-z][a-z0-9]*([._-][a-z0-9]+)*$")
 # Set by the client factory from the settings themselves; a config file must not fight them.
 _RESERVED_KAFKA_PROPERTIES = {"bootstrap.servers"}
 # Whose values must never appear in an error message.
-_SECRET_FIELDS = {"catalog_url", "schema_registry_url", "kafka_properties", "kafka_properties_out"}
+_SECRET_FIELDS = {"catalog_url", "schema_registry_url", "kafka_properties", "kafka_properties_out", "master_key"}
+_FERNET_KEY = re.compile(r"^[A-Za-z0-9_-]{43}=$")
 
 
 class SettingsError(ConfigError):
@@ -96,6 +97,12 @@ class Settings(BaseSettings):
         None, description="Spark Kafka connector jars (default: <data_dir>/spark-jars, see scripts/install-spark-kafka)"
     )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR")
+    master_key: SecretStr | None = Field(
+        None, description="Master key wrapping the keystore's data keys (Fernet key; comma-separated: first wraps)"
+    )
+    master_key_file: Path | None = Field(
+        None, description="File holding the master key, outside any repository (instead of DEID_MASTER_KEY)"
+    )
     # Config-file only: extra librdkafka properties (security.protocol, sasl.*, ssl.*, …).
     kafka_properties: dict[str, str] = Field(default_factory=dict)
     kafka_properties_out: dict[str, str] = Field(
@@ -135,6 +142,18 @@ class Settings(BaseSettings):
     def _check_cluster(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", value):
             raise ValueError("expected a short lower-case name: letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("master_key")
+    @classmethod
+    def _check_master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = [p.strip() for p in value.get_secret_value().split(",")]
+            if not all(_FERNET_KEY.match(p) for p in parts):
+                raise ValueError(
+                    "expected a Fernet key (44 url-safe base64 characters) or several separated by commas; "
+                    "`deid keys new-master-key PATH` makes one"
+                )
         return value
 
     @field_validator("kafka_heap")

@@ -21,6 +21,7 @@ from deid.settings import Settings, load_settings
 COMMANDS: dict[str, str] = {
     "config": "deid.cli.config:config",
     "domains": "deid.cli.domains:domains",
+    "keys": "deid.cli.keys:keys",
     "produce": "deid.cli.produce:produce",
     "stack": "deid.cli.stack:stack",
     "tail": "deid.cli.tail:tail_command",

@@ -31,6 +31,8 @@ def effective_settings(settings: Settings) -> dict[str, object]:
         "kafka_controller_port": settings.kafka_controller_port,
         "kafka_heap": settings.kafka_heap,
         "log_level": settings.log_level,
+        "master_key": "***" if settings.master_key is not None else None,
+        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
     }
     for name in ("kafka_properties", "kafka_properties_out"):
         props = getattr(settings, name)

@@ -1,0 +1,211 @@
+"""Treatments, their typed parameters, and rules: one treatment, or two chosen by the row's consent."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from deid.errors import ConfigError
+
+TreatmentName = Literal["keep", "drop", "redact", "encrypt", "mask", "date_shift", "generalize", "anonymize_text"]
+TREATMENTS: tuple[str, ...] = TreatmentName.__args__  # type: ignore[attr-defined]
+GeneralizeKind = Literal["date_month", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix"]
+
+REDACTED_VALUE = "REDACTED_CONTENT"
+REDACTED_FLAG_FIELD = "data_redacted"
+"""Boolean added to output records by a `redact` rule with `flag: true` (false on rows it did not redact)."""
+
+_SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*(?:\[\])?"
+FIELD_PATH = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT})*$")
+_KEY_NAME = r"^[a-z][a-z0-9_-]{0,47}$"
+PURPOSE_NAME = r"^[a-z][a-z0-9_]{0,47}$"
+_ENTITY = r"^[A-Z][A-Z0-9_]{1,63}$"
+FieldPath = Annotated[str, Field(pattern=FIELD_PATH.pattern)]
+
+
+class PolicyError(ConfigError):
+    """A policy document is malformed or does not fit its domain; the message names every bad path."""
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- per-treatment parameters -------------------------------------------------------------------
+
+
+class NoParams(StrictModel):
+    """keep and drop take no parameters."""
+
+
+class RedactParams(StrictModel):
+    value: str = Field(REDACTED_VALUE, description="The constant that replaces the value")
+    flag: bool = Field(False, description=f"Also set `{REDACTED_FLAG_FIELD}: true` on the record")
+
+
+class EncryptParams(StrictModel):
+    key_scope: Literal["shared", "subject"] = Field(
+        "shared",
+        description="shared: the domain's key (rotatable); subject: one key per data subject, "
+        "so erasing it crypto-shreds that person's values",
+    )
+
+
+class MaskParams(StrictModel):
+    encoding: Literal["hex", "base64url"] = Field("hex", description="Alphabet of the pseudonym")
+    length: int | None = Field(None, ge=8, le=64, description="Truncate to this many characters (default: full)")
+    key: str = Field(
+        "default",
+        pattern=_KEY_NAME,
+        description="Name of the HMAC key; the same key gives the same pseudonym across fields and domains "
+        "(joins work), a separate key makes an output unlinkable to the others",
+    )
+
+    @model_validator(mode="after")
+    def _length_fits_encoding(self) -> MaskParams:
+        if self.encoding == "base64url" and self.length is not None and self.length > 43:
+            raise ValueError("length: base64url pseudonyms have at most 43 characters")
+        return self
+
+
+class DateShiftParams(StrictModel):
+    max_days: int = Field(30, ge=1, le=3650, description="Shift by a per-subject offset within ±max_days (never 0)")
+    format: str | None = Field(None, description="strftime format; default: the domain field's format")
+
+
+class GeneralizeParams(StrictModel):
+    kind: GeneralizeKind = Field(
+        description="date_month: first day of the month; number_bucket: lower bound of a bucket of `size`; "
+        "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters"
+    )
+    size: float | None = Field(None, gt=0, description="number_bucket: bucket width")
+    length: int | None = Field(None, ge=1, le=16, description="postcode_prefix: characters kept")
+
+    @model_validator(mode="after")
+    def _kind_parameters(self) -> GeneralizeParams:
+        if self.kind == "number_bucket" and self.size is None:
+            raise ValueError("size: number_bucket needs a bucket 'size'")
+        if self.kind == "postcode_prefix" and self.length is None:
+            raise ValueError("length: postcode_prefix needs a prefix 'length'")
+        if self.size is not None and self.kind != "number_bucket":
+            raise ValueError("size: applies only to kind number_bucket")
+        if self.length is not None and self.kind != "postcode_prefix":
+            raise ValueError("length: applies only to kind postcode_prefix")
+        return self
+
+
+class AnonymizeTextParams(StrictModel):
+    entities: list[Annotated[str, Field(pattern=_ENTITY)]] = Field(
+        default_factory=list, description="Presidio entity names to find in the text (empty: all)"
+    )
+    operator: Literal["replace", "redact"] = Field(
+        "replace", description="replace: `<ENTITY>` placeholders; redact: remove the spans"
+    )
+
+    @field_validator("entities")
+    @classmethod
+    def _sorted_unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+class _TreatmentRule(StrictModel):
+    treatment: str
+    params: StrictModel
+    params_model: ClassVar[type[StrictModel]] = NoParams
+
+
+class KeepRule(_TreatmentRule):
+    treatment: Literal["keep"]
+    params: NoParams = NoParams()
+
+
+class DropRule(_TreatmentRule):
+    treatment: Literal["drop"]
+    params: NoParams = NoParams()
+
+
+class RedactRule(_TreatmentRule):
+    treatment: Literal["redact"]
+    params: RedactParams = RedactParams()
+    params_model: ClassVar[type[StrictModel]] = RedactParams
+
+
+class EncryptRule(_TreatmentRule):
+    treatment: Literal["encrypt"]
+    params: EncryptParams = EncryptParams()
+    params_model: ClassVar[type[StrictModel]] = EncryptParams
+
+
+class MaskRule(_TreatmentRule):
+    treatment: Literal["mask"]
+    params: MaskParams = MaskParams()
+    params_model: ClassVar[type[StrictModel]] = MaskParams
+
+
+class DateShiftRule(_TreatmentRule):
+    treatment: Literal["date_shift"]
+    params: DateShiftParams = DateShiftParams()
+    params_model: ClassVar[type[StrictModel]] = DateShiftParams
+
+
+class GeneralizeRule(_TreatmentRule):
+    treatment: Literal["generalize"]
+    params: GeneralizeParams
+    params_model: ClassVar[type[StrictModel]] = GeneralizeParams
+
+
+class AnonymizeTextRule(_TreatmentRule):
+    treatment: Literal["anonymize_text"]
+    params: AnonymizeTextParams = AnonymizeTextParams()
+    params_model: ClassVar[type[StrictModel]] = AnonymizeTextParams
+
+
+TreatmentRule = Annotated[
+    KeepRule | DropRule | RedactRule | EncryptRule | MaskRule | DateShiftRule | GeneralizeRule | AnonymizeTextRule,
+    Field(discriminator="treatment"),
+]
+RULE_CLASSES: dict[str, type[_TreatmentRule]] = {
+    cls.model_fields["treatment"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (KeepRule, DropRule, RedactRule, EncryptRule, MaskRule, DateShiftRule, GeneralizeRule, AnonymizeTextRule)
+}
+
+
+def make_rule(treatment: str, **params: Any) -> TreatmentRule:
+    """A validated rule from a treatment name and its parameters (as a steward picks them)."""
+    return RULE_CLASSES[treatment].model_validate({"treatment": treatment, "params": params})  # type: ignore[return-value]
+
+
+class ConsentRule(StrictModel):
+    """One treatment when the row's consent level allows (>= min_consent_level), another when it does not."""
+
+    min_consent_level: int = Field(1, ge=0, description="Boolean consent: true is level 1, false level 0")
+    with_consent: TreatmentRule
+    without_consent: TreatmentRule
+
+    def branches(self) -> tuple[TreatmentRule, TreatmentRule]:
+        return self.with_consent, self.without_consent
+
+
+RULE_TAG, CONSENT_RULE_TAG = "<rule>", "<consent rule>"
+
+
+def _rule_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return CONSENT_RULE_TAG if {"with_consent", "without_consent"} & value.keys() else RULE_TAG
+    return CONSENT_RULE_TAG if isinstance(value, ConsentRule) else RULE_TAG
+
+
+Rule = Annotated[
+    Annotated[TreatmentRule, Tag(RULE_TAG)] | Annotated[ConsentRule, Tag(CONSENT_RULE_TAG)],
+    Discriminator(_rule_kind),
+]
+
+
+def rule_branches(rule: Rule) -> tuple[TreatmentRule, ...]:
+    """The treatment rules a rule can apply: one, or two for a consent rule."""
+    return rule.branches() if isinstance(rule, ConsentRule) else (rule,)

@@ -1,0 +1,282 @@
+"""LocalKeystore: data keys in a SQL table, each wrapped (Fernet) by the master key.
+
+Default: SQLite at `<data_dir>/keys/keystore.db` (directory 700, file 600). Any SQLAlchemy URL works
+(PostgreSQL for several hosts). Concurrency: a key is one row keyed by (name, generation); creators
+race on that unique key and every loser re-reads the winner, so two workers creating the same
+subject's key end with one key. Erasure deletes the wrapped material and keeps a tombstone, so a
+later look-up says "erased" rather than "unknown".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from pipelines.keys.base import (
+    DataKey,
+    KeyErasedError,
+    KeyInfo,
+    KeyKind,
+    KeyNotFoundError,
+    Keystore,
+    KeystoreError,
+    utc_datetime,
+)
+from pipelines.keys.master import MasterKey, load_master_key
+
+SUBJECT_INDEX_KEY = "keystore.subject_index"
+_SUBJECT_PREFIX = "subject."
+
+metadata = MetaData()
+keys_table = Table(
+    "deid_keys",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False, index=True),
+    Column("generation", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("wrapped", LargeBinary, nullable=True),  # NULL once erased
+    Column("master_fingerprint", String(32), nullable=False),
+    Column("erased_at", Float, nullable=True),
+    UniqueConstraint("name", "generation", name="uq_deid_keys_name_generation"),
+)
+
+
+def _new_material(kind: KeyKind) -> bytes:
+    return Fernet.generate_key() if kind == "fernet" else secrets.token_bytes(32)
+
+
+def _info(row: Row[Any]) -> KeyInfo:
+    return KeyInfo(
+        key_id=row.key_id,
+        name=row.name,
+        kind=row.kind,
+        generation=row.generation,
+        created=utc_datetime(row.created_at),
+        erased=utc_datetime(row.erased_at) if row.erased_at is not None else None,
+    )
+
+
+class LocalKeystore(Keystore):
+    def __init__(self, master: MasterKey, url: str) -> None:
+        self._master = master
+        self._engine = _engine(url)
+        metadata.create_all(self._engine)
+        self._cache: dict[str, DataKey] = {}  # shared keys by id (immutable once written)
+        self._lock = threading.Lock()
+        self._subject_index: bytes | None = None
+
+    @classmethod
+    def open(cls, settings: Any) -> LocalKeystore:
+        """The keystore of these settings: SQLite under `<data_dir>/keys/`; needs the master key."""
+        master = load_master_key(settings)
+        directory = Path(settings.data_dir) / "keys"
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(directory, 0o700)
+        path = directory / "keystore.db"
+        if not path.exists():
+            path.touch(mode=0o600)
+        return cls(master, f"sqlite:///{path}")
+
+    def __repr__(self) -> str:
+        return f"LocalKeystore(url={self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- shared keys ---
+
+    def ensure(self, name: str, kind: KeyKind) -> KeyInfo:
+        return _info(self._ensure_row(name, kind))
+
+    def _ensure_row(self, name: str, kind: KeyKind, prefix: str = "k") -> Row[Any]:
+        # Current key and next generation come from ONE read: a writer who saw no key inserts the
+        # generation after what it saw, so if someone else got there first the insert conflicts and
+        # the loop returns theirs (reading them separately let two writers each create a key).
+        while True:
+            current, newest = self._state(name)
+            if current is not None:
+                return current
+            self._insert(name, kind, newest + 1, prefix)
+
+    def rotate(self, name: str) -> KeyInfo:
+        row = self._current_row(name)
+        if row is None:
+            raise KeyNotFoundError(f"no key named {name!r} to rotate; run `deid keys init`")
+        while True:
+            generation = self._state(name)[1] + 1
+            if self._insert(name, row.kind, generation):
+                return _info(self._row_by_generation(name, generation))
+
+    def current(self, name: str) -> DataKey:
+        row = self._current_row(name)
+        if row is None:
+            raise KeyNotFoundError(f"no key named {name!r}; run `deid keys init` (it creates the keys policies use)")
+        return self._unwrap(row)
+
+    def by_id(self, key_id: str) -> DataKey:
+        cached = self._cache.get(key_id)
+        if cached is not None:
+            return cached
+        with self._engine.connect() as conn:
+            row = conn.execute(select(keys_table).where(keys_table.c.key_id == key_id)).first()
+        if row is None:
+            raise KeyNotFoundError(f"unknown key id {key_id!r}")
+        if row.erased_at is not None:
+            raise KeyErasedError(f"key {key_id!r} was erased: what it protected cannot be read any more")
+        return self._unwrap(row)
+
+    def keys_named(self, name: str) -> list[DataKey]:
+        query = (
+            select(keys_table)
+            .where(keys_table.c.name == name, keys_table.c.erased_at.is_(None))
+            .order_by(keys_table.c.generation.desc())
+        )
+        with self._engine.connect() as conn:
+            return [self._unwrap(row) for row in conn.execute(query)]
+
+    def list_keys(self, include_subject_keys: bool = False) -> list[KeyInfo]:
+        query = select(keys_table).order_by(keys_table.c.name, keys_table.c.generation)
+        if not include_subject_keys:
+            query = query.where(~keys_table.c.name.startswith(_SUBJECT_PREFIX))
+        with self._engine.connect() as conn:
+            return [_info(row) for row in conn.execute(query)]
+
+    def subject_key_counts(self) -> tuple[int, int]:
+        """(active, erased) per-subject keys."""
+        query = select(keys_table.c.erased_at).where(keys_table.c.name.startswith(_SUBJECT_PREFIX))
+        with self._engine.connect() as conn:
+            erased = [row.erased_at is not None for row in conn.execute(query)]
+        return erased.count(False), erased.count(True)
+
+    # --- per-subject keys ---
+
+    def subject_key(self, scope: str, subject: str) -> DataKey:
+        return self._unwrap(self._ensure_row(self._subject_name(scope, subject), "fernet", prefix="s"), cache=False)
+
+    def erase_subject(self, scope: str, subject: str) -> list[str]:
+        name = self._subject_name(scope, subject)
+        with self._engine.begin() as conn:
+            ids = [
+                r.key_id
+                for r in conn.execute(
+                    select(keys_table.c.key_id).where(keys_table.c.name == name, keys_table.c.erased_at.is_(None))
+                )
+            ]
+            conn.execute(
+                update(keys_table)
+                .where(keys_table.c.name == name, keys_table.c.erased_at.is_(None))
+                .values(wrapped=None, erased_at=time.time())
+            )
+        return ids
+
+    def _subject_name(self, scope: str, subject: str) -> str:
+        if self._subject_index is None:
+            self.ensure(SUBJECT_INDEX_KEY, "secret")
+            self._subject_index = self.current(SUBJECT_INDEX_KEY).material
+        ref = hmac.new(self._subject_index, f"{scope}\x00{subject}".encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{_SUBJECT_PREFIX}{scope}.{ref}"
+
+    # --- rows ---
+
+    def _current_row(self, name: str) -> Row[Any] | None:
+        query = (
+            select(keys_table)
+            .where(keys_table.c.name == name, keys_table.c.erased_at.is_(None))
+            .order_by(keys_table.c.generation.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            return conn.execute(query).first()
+
+    def _row_by_generation(self, name: str, generation: int) -> Row[Any]:
+        query = select(keys_table).where(keys_table.c.name == name, keys_table.c.generation == generation)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        assert row is not None
+        return row
+
+    def _state(self, name: str) -> tuple[Row[Any] | None, int]:
+        """(current active row or None, highest generation ever used) from a single read."""
+        query = select(keys_table).where(keys_table.c.name == name).order_by(keys_table.c.generation.desc())
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        current = next((row for row in rows if row.erased_at is None), None)
+        return current, rows[0].generation if rows else 0
+
+    def _insert(self, name: str, kind: KeyKind, generation: int, prefix: str = "k") -> bool:
+        """Insert a new key; False when another writer took this generation first."""
+        values = {
+            "key_id": prefix + secrets.token_hex(10),
+            "name": name,
+            "generation": generation,
+            "kind": kind,
+            "created_at": time.time(),
+            "wrapped": self._master.wrap(_new_material(kind)),
+            "master_fingerprint": self._master.fingerprint,
+        }
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(keys_table.insert().values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def _unwrap(self, row: Row[Any], cache: bool = True) -> DataKey:
+        cached = self._cache.get(row.key_id)
+        if cached is not None:
+            return cached
+        if row.wrapped is None:
+            raise KeyErasedError(f"key {row.key_id!r} was erased")
+        try:
+            material = self._master.unwrap(row.wrapped)
+        except InvalidToken:
+            raise KeystoreError(
+                f"cannot unwrap key {row.key_id!r} ({row.name}): it was wrapped by master key "
+                f"{row.master_fingerprint}, but {self._master.source} holds {', '.join(self._master.fingerprints)}"
+            ) from None
+        key = DataKey(_info(row), material)
+        if cache and not row.name.startswith(_SUBJECT_PREFIX):
+            with self._lock:
+                self._cache[row.key_id] = key
+        return key
+
+
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (several workers)
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine

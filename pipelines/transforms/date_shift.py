@@ -1,0 +1,64 @@
+"""date_shift: move a date by a constant per-subject offset, keeping the field's format.
+
+offset = a keyed HMAC-SHA256 of the subject value, mapped onto [-max_days, -1] or [1, max_days]
+(never 0, so no date goes out unchanged). One subject's events keep their spacing and order; the
+calendar dates no longer match other sources. Unparseable values raise TreatmentError (→ DLQ).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from deid.policy import DateShiftParams
+from pipelines.keys.base import DATE_SHIFT_KEY
+from pipelines.transforms.base import FieldContext, FieldFunction, Transform, TreatmentError, as_text
+from pipelines.transforms.dates import DateCodec
+from pipelines.transforms.fastcrypto import KeyedHmac
+
+OFFSET_CACHE = 100_000  # subjects whose offset stays computed
+DATE_CACHE = 8_192  # distinct date strings parsed / formatted (dates repeat a lot; timestamps less)
+
+
+def offset_days(keyed: KeyedHmac, subject: str, max_days: int) -> int:
+    """The subject's shift in days: never 0, within ±max_days."""
+    n = int.from_bytes(keyed.digest(subject.encode())[:8], "big") % (2 * max_days)
+    return n - max_days if n < max_days else n - max_days + 1
+
+
+class DateShift(Transform):
+    name = "date_shift"
+
+    def compile(self, params: DateShiftParams, field: FieldContext) -> FieldFunction:  # type: ignore[override]
+        fmt = params.format or field.spec.format
+        if not fmt:
+            raise ValueError(f"{field.path}: date_shift needs a date format")  # check_policy reports it first
+        field.keystore.ensure(DATE_SHIFT_KEY, "secret")
+        return date_shift_function(field.keystore.current(DATE_SHIFT_KEY).material, params.max_days, fmt, field)
+
+
+def date_shift_function(secret: bytes, max_days: int, fmt: str, field: FieldContext) -> FieldFunction:
+    codec, path, keyed = DateCodec(fmt), field.path, KeyedHmac(secret)
+    parse = lru_cache(maxsize=DATE_CACHE)(codec.parse)  # errors are not cached: they re-raise each time
+    format_date = lru_cache(maxsize=DATE_CACHE)(codec.format_date)
+
+    @lru_cache(maxsize=OFFSET_CACHE)
+    def shift_of(subject: str) -> timedelta:
+        return timedelta(days=offset_days(keyed, subject, max_days))
+
+    def shift_date(value: Any, subject: Any) -> str:
+        subject_text = subject if type(subject) is str else as_text(subject)
+        if subject_text is None:
+            raise field.subject_error(subject)
+        if not isinstance(value, str):
+            raise TreatmentError(path, f"expected a date string, got a {type(value).__name__}")
+        try:
+            shifted = parse(value) + shift_of(subject_text)
+        except ValueError as exc:
+            raise TreatmentError(path, str(exc)) from None
+        except OverflowError:
+            raise TreatmentError(path, "the shifted date is out of range") from None
+        return format_date(shifted)
+
+    return shift_date
