@@ -1,0 +1,131 @@
+"""`build_analyzer()`: the one Presidio AnalyzerEngine of a process, with deid's recognizers in it.
+
+Contents: Presidio's predefined English recognizers (with PhoneRecognizer and EmailRecognizer swapped
+for deid's EU-wide and offline versions), deid's own recognizers (`recognizers.custom`), the YAML
+recognizers of `recognizers/yaml/` plus the folders of the `recognizer_dirs` setting, and the NER
+recognizer of the chosen NLP engine (`recognizers.engine`).
+
+Built once per process per configuration (engine setting + YAML folders): schema inference calls it
+once per Spark partition, the pipelines once per worker; both get the same object back. The loaded
+spaCy pipeline is shared by every analyzer of the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+
+from deid.settings import Settings, load_settings
+from recognizers.custom import CUSTOM_RECOGNIZERS, REPLACED_BUILTINS
+from recognizers.engine import LANGUAGE, EngineChoice, OfflineSpacyNlpEngine, choose_engine, create_nlp_engine
+from recognizers.yaml_loader import PACKAGE_YAML_DIR, load_yaml_recognizers
+
+_lock = threading.Lock()
+
+
+class DeidAnalyzerEngine(AnalyzerEngine):
+    """Presidio's AnalyzerEngine minus shadowed results.
+
+    A result lying inside a higher-scoring result of another entity is dropped: the phone-number
+    reading of a checksum-valid card number, US_DRIVER_LICENSE 0.01 inside a phone number, the URL
+    inside an e-mail address. The anonymizer would resolve such overlaps the same way; inference gets
+    one clear entity per value instead of a tail of weak guesses.
+    """
+
+    def analyze(self, *args: Any, **kwargs: Any) -> list[RecognizerResult]:
+        return drop_shadowed(super().analyze(*args, **kwargs))
+
+
+def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    return [
+        result
+        for result in results
+        if not any(
+            other.entity_type != result.entity_type
+            and other.score > result.score
+            and other.start <= result.start
+            and result.end <= other.end
+            for other in results
+        )
+    ]
+
+
+_analyzers: dict[tuple[str, tuple[Path, ...]], DeidAnalyzerEngine] = {}
+
+
+@contextmanager
+def _quiet_presidio() -> Iterator[None]:
+    """Presidio warns once per non-English predefined recognizer it skips; deid analyses English only."""
+    presidio = logging.getLogger("presidio-analyzer")
+    level = presidio.level
+    presidio.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        presidio.setLevel(level)
+
+
+@cache
+def _engine_choice(spec: str) -> EngineChoice:
+    return choose_engine(spec)
+
+
+@cache
+def _nlp_engine(choice: EngineChoice) -> OfflineSpacyNlpEngine:
+    # Logs the choice: once per process per engine.
+    return create_nlp_engine(choice)
+
+
+def engine_choice(settings: Settings | None = None, *, engine: str | None = None) -> EngineChoice:
+    """The NLP engine `build_analyzer` uses for these settings (kind, model, reason, detects_names)."""
+    settings = settings or load_settings()
+    return _engine_choice(engine or settings.nlp_engine)
+
+
+def yaml_dirs(settings: Settings, extra_dirs: Iterable[Path | str] = ()) -> tuple[Path, ...]:
+    """The YAML recognizer folders in force: the package's own, then the configured ones, then extra."""
+    folders = [PACKAGE_YAML_DIR, *settings.recognizer_dirs, *(Path(d) for d in extra_dirs)]
+    return tuple(dict.fromkeys(folder.expanduser().resolve() for folder in folders))
+
+
+def build_registry(nlp_engine: OfflineSpacyNlpEngine, folders: Iterable[Path]) -> RecognizerRegistry:
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    with _quiet_presidio():
+        registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
+    for builtin, replacement in REPLACED_BUILTINS.items():
+        registry.remove_recognizer(builtin)
+        registry.add_recognizer(replacement(supported_language=LANGUAGE))
+    for recognizer_class in CUSTOM_RECOGNIZERS.values():
+        registry.add_recognizer(recognizer_class(supported_language=LANGUAGE))
+    for recognizer in load_yaml_recognizers(folders):
+        registry.add_recognizer(recognizer)
+    return registry
+
+
+def build_analyzer(
+    settings: Settings | None = None, *, engine: str | None = None, extra_dirs: Iterable[Path | str] = ()
+) -> DeidAnalyzerEngine:
+    """The process's AnalyzerEngine for this configuration (built on first call, then reused).
+
+    `engine` overrides the `nlp_engine` setting; `extra_dirs` adds YAML recognizer folders. Raises
+    ConfigError for a missing model, a missing folder or a bad YAML file (naming the file and key).
+    """
+    settings = settings or load_settings()
+    spec = engine or settings.nlp_engine
+    folders = yaml_dirs(settings, extra_dirs)
+    key = (spec, folders)
+    with _lock:
+        analyzer = _analyzers.get(key)
+        if analyzer is None:
+            nlp_engine = _nlp_engine(_engine_choice(spec))
+            registry = build_registry(nlp_engine, folders)
+            analyzer = DeidAnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+            _analyzers[key] = analyzer
+        return analyzer

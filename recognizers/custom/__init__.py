@@ -1,0 +1,36 @@
+"""deid's own recognizers: one small class per entity, registered by entity name.
+
+Simple patterns (USER_ID) live as YAML in `recognizers/yaml/`; MAC_ADDRESS is Presidio's built-in.
+"""
+
+from __future__ import annotations
+
+from presidio_analyzer import EntityRecognizer
+
+from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer
+from recognizers.custom.national_ids import DeTaxIdRecognizer, FrNirRecognizer, NlBsnRecognizer, PlPeselRecognizer
+from recognizers.custom.offline import OfflineEmailRecognizer
+from recognizers.custom.phone import EuPhoneRecognizer
+from recognizers.custom.vat import EuVatRecognizer
+
+CUSTOM_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
+    cls.ENTITY: cls
+    for cls in (
+        CustomCreditCardRecognizer,
+        ImeiRecognizer,
+        EuVatRecognizer,
+        DeTaxIdRecognizer,
+        FrNirRecognizer,
+        NlBsnRecognizer,
+        PlPeselRecognizer,
+    )
+}
+"""Entity name -> recognizer class, added beside Presidio's built-ins."""
+
+REPLACED_BUILTINS: dict[str, type[EntityRecognizer]] = {
+    "PhoneRecognizer": EuPhoneRecognizer,
+    "EmailRecognizer": OfflineEmailRecognizer,
+}
+"""Presidio built-in name -> the class deid uses instead (same entity: wider coverage, or offline)."""
+
+__all__ = ["CUSTOM_RECOGNIZERS", "REPLACED_BUILTINS"]
