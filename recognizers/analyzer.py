@@ -27,6 +27,12 @@ from recognizers.custom import CUSTOM_RECOGNIZERS, REPLACED_BUILTINS
 from recognizers.engine import LANGUAGE, EngineChoice, OfflineSpacyNlpEngine, choose_engine, create_nlp_engine
 from recognizers.yaml_loader import PACKAGE_YAML_DIR, load_yaml_recognizers
 
+MIN_SCORE = 0.35
+"""The score from which a result counts as a finding: the bench scores at it, and it is the sensible
+default threshold for callers. Bare numbers whose only evidence is a weak check digit (a 9-digit
+11-proof BSN, an 11-digit Steuer-IdNr, a bare national phone number) score 0.3 and need a context word
+to pass it."""
+
 _lock = threading.Lock()
 
 
@@ -44,17 +50,15 @@ class DeidAnalyzerEngine(AnalyzerEngine):
 
 
 def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    return [
-        result
-        for result in results
-        if not any(
-            other.entity_type != result.entity_type
-            and other.score > result.score
-            and other.start <= result.start
-            and result.end <= other.end
-            for other in results
-        )
-    ]
+    """Drop each result inside another entity's result that scores higher, or as high and is longer."""
+    return [result for result in results if not any(_shadows(other, result) for other in results)]
+
+
+def _shadows(other: RecognizerResult, result: RecognizerResult) -> bool:
+    if other.entity_type == result.entity_type or not (other.start <= result.start and result.end <= other.end):
+        return False
+    longer = other.end - other.start > result.end - result.start
+    return other.score > result.score or (other.score == result.score and longer)
 
 
 _analyzers: dict[tuple[str, tuple[Path, ...]], DeidAnalyzerEngine] = {}
