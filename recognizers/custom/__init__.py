@@ -1,6 +1,8 @@
 """deid's own recognizers: one small class per entity, registered by entity name.
 
 Simple patterns (USER_ID) live as YAML in `recognizers/yaml/`; MAC_ADDRESS is Presidio's built-in.
+Class names must differ from Presidio's: its registry finds predefined recognizers by class name among
+all EntityRecognizer subclasses (a deid `PlPeselRecognizer` would be taken for Presidio's).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from presidio_analyzer import EntityRecognizer
 
 from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer
-from recognizers.custom.national_ids import DeTaxIdRecognizer, FrNirRecognizer, NlBsnRecognizer, PlPeselRecognizer
+from recognizers.custom.national_ids import BsnRecognizer, NirRecognizer, PeselRecognizer, SteuerIdRecognizer
 from recognizers.custom.offline import OfflineEmailRecognizer
 from recognizers.custom.phone import EuPhoneRecognizer
 from recognizers.custom.vat import EuVatRecognizer
@@ -19,10 +21,10 @@ CUSTOM_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
         CustomCreditCardRecognizer,
         ImeiRecognizer,
         EuVatRecognizer,
-        DeTaxIdRecognizer,
-        FrNirRecognizer,
-        NlBsnRecognizer,
-        PlPeselRecognizer,
+        SteuerIdRecognizer,
+        NirRecognizer,
+        BsnRecognizer,
+        PeselRecognizer,
     )
 }
 """Entity name -> recognizer class, added beside Presidio's built-ins."""

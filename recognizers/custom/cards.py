@@ -15,15 +15,16 @@ IMEI_REPORTING_BODIES = frozenset(
 class CustomCreditCardRecognizer(CheckedPatternRecognizer):
     """15-digit card numbers (American Express IINs 34/37), Luhn-checked, plain or grouped 4-6-5.
 
-    Random 15-digit numbers do not match: 1 in 50 has the prefix, 1 in 10 of those passes Luhn.
-    Presidio's CREDIT_CARD may report the same span; CUSTOM_CREDIT_CARD is the 15-digit field signal
-    the original demo's `card_number` relied on.
+    Random 15-digit numbers do not match: 1 in 50 has the prefix, 1 in 10 of those passes Luhn, so a
+    match is conclusive (1.0). Presidio's CREDIT_CARD reports the same span with the same score; both
+    are kept: CUSTOM_CREDIT_CARD is the 15-digit card signal the original demo's `card_number` relied on.
     """
 
     ENTITY = "CUSTOM_CREDIT_CARD"
+    CONCLUSIVE = True
     PATTERNS = (
-        ("15-digit card (plain)", r"\b3[47]\d{13}\b", 0.85),
-        ("15-digit card (4-6-5)", r"\b3[47]\d{2}[ -]\d{6}[ -]\d{5}\b", 0.85),
+        ("15-digit card (plain)", r"\b3[47]\d{13}\b", 0.5),
+        ("15-digit card (4-6-5)", r"\b3[47]\d{2}[ -]\d{6}[ -]\d{5}\b", 0.5),
     )
     CONTEXT = ("card", "credit", "amex", "american express", "payment", "paid", "kreditkarte", "carte", "tarjeta")
 

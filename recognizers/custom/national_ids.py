@@ -14,7 +14,7 @@ from stdnum.pl import pesel
 from recognizers.custom.base import CheckedPatternRecognizer
 
 
-class DeTaxIdRecognizer(CheckedPatternRecognizer):
+class SteuerIdRecognizer(CheckedPatternRecognizer):
     """Steuerliche Identifikationsnummer: 11 digits, first not 0, digit-repetition rule, ISO 7064 mod 11,10."""
 
     ENTITY = "DE_TAX_ID"
@@ -37,7 +37,7 @@ class DeTaxIdRecognizer(CheckedPatternRecognizer):
         return idnr.is_valid(compact)
 
 
-class FrNirRecognizer(CheckedPatternRecognizer):
+class NirRecognizer(CheckedPatternRecognizer):
     """INSEE/NIR (numéro de sécurité sociale): 13 characters (Corsica 2A/2B) plus a mod 97 key."""
 
     ENTITY = "FR_NIR"
@@ -51,7 +51,7 @@ class FrNirRecognizer(CheckedPatternRecognizer):
         return nir.is_valid(compact)
 
 
-class NlBsnRecognizer(CheckedPatternRecognizer):
+class BsnRecognizer(CheckedPatternRecognizer):
     """Burgerservicenummer: 9 digits passing the 11-proof (1 in 11 random numbers do, hence a low score)."""
 
     ENTITY = "NL_BSN"
@@ -65,7 +65,7 @@ class NlBsnRecognizer(CheckedPatternRecognizer):
         return compact != "000000000" and bsn.is_valid(compact)
 
 
-class PlPeselRecognizer(CheckedPatternRecognizer):
+class PeselRecognizer(CheckedPatternRecognizer):
     """PESEL: 11 digits holding a valid birth date (century in the month) and a weighted check digit."""
 
     ENTITY = "PL_PESEL"
