@@ -39,10 +39,11 @@ _lock = threading.Lock()
 class DeidAnalyzerEngine(AnalyzerEngine):
     """Presidio's AnalyzerEngine minus shadowed results.
 
-    A result lying inside a higher-scoring result of another entity is dropped: the phone-number
-    reading of a checksum-valid card number, US_DRIVER_LICENSE 0.01 inside a phone number, the URL
-    inside an e-mail address. The anonymizer would resolve such overlaps the same way; inference gets
-    one clear entity per value instead of a tail of weak guesses.
+    A result lying strictly inside a result of another entity that scores at least as high is dropped
+    (US_DRIVER_LICENSE 0.01 inside a phone number, the URL inside an e-mail address), and so is a
+    reading below MIN_SCORE of exactly the span another entity claims with a higher score (the
+    bare-digits phone reading of a valid card number). Two findings of the same span (a grouped IMEI
+    that is also a valid phone number) are both kept: the anonymizer picks one, inference sees both.
     """
 
     def analyze(self, *args: Any, **kwargs: Any) -> list[RecognizerResult]:
@@ -50,15 +51,15 @@ class DeidAnalyzerEngine(AnalyzerEngine):
 
 
 def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Drop each result inside another entity's result that scores higher, or as high and is longer."""
     return [result for result in results if not any(_shadows(other, result) for other in results)]
 
 
 def _shadows(other: RecognizerResult, result: RecognizerResult) -> bool:
     if other.entity_type == result.entity_type or not (other.start <= result.start and result.end <= other.end):
         return False
-    longer = other.end - other.start > result.end - result.start
-    return other.score > result.score or (other.score == result.score and longer)
+    if (other.start, other.end) == (result.start, result.end):
+        return result.score < MIN_SCORE and other.score > result.score
+    return other.score >= result.score
 
 
 _analyzers: dict[tuple[str, tuple[Path, ...]], DeidAnalyzerEngine] = {}

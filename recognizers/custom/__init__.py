@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer
 
+from recognizers.custom.calibrated import CalibratedNhsRecognizer
 from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer
 from recognizers.custom.national_ids import BsnRecognizer, NirRecognizer, PeselRecognizer, SteuerIdRecognizer
 from recognizers.custom.offline import OfflineEmailRecognizer
@@ -32,7 +33,9 @@ CUSTOM_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
 REPLACED_BUILTINS: dict[str, type[EntityRecognizer]] = {
     "PhoneRecognizer": EuPhoneRecognizer,
     "EmailRecognizer": OfflineEmailRecognizer,
+    "NhsRecognizer": CalibratedNhsRecognizer,
 }
-"""Presidio built-in name -> the class deid uses instead (same entity: wider coverage, or offline)."""
+"""Presidio built-in name -> the class deid uses instead (same entity: wider coverage, offline, or
+a score that matches what its check proves)."""
 
 __all__ = ["CUSTOM_RECOGNIZERS", "REPLACED_BUILTINS"]

@@ -38,12 +38,12 @@ class SteuerIdRecognizer(CheckedPatternRecognizer):
 
 
 class NirRecognizer(CheckedPatternRecognizer):
-    """INSEE/NIR (numéro de sécurité sociale): 13 characters (Corsica 2A/2B) plus a mod 97 key."""
+    """INSEE/NIR (numéro de sécurité sociale): sex 1/2 (7/8 provisional), 12 more (Corsica 2A/2B), mod 97 key."""
 
     ENTITY = "FR_NIR"
     PATTERNS = (
-        ("NIR (plain)", r"\b[1-478]\d{4}(?:\d{2}|2[AB])\d{8}\b", 0.7),
-        ("NIR (grouped)", r"\b[1-478] \d{2} \d{2} (?:\d{2}|2[AB]) \d{3} \d{3} \d{2}\b", 0.75),
+        ("NIR (plain)", r"\b[1278]\d{4}(?:\d{2}|2[AB])\d{8}\b", 0.7),
+        ("NIR (grouped)", r"\b[1278] \d{2} \d{2} (?:\d{2}|2[AB]) \d{3} \d{3} \d{2}\b", 0.75),
     )
     CONTEXT = ("nir", "insee", "sécurité sociale", "securite sociale", "sécu", "secu", "vitale", "social security")
 

@@ -55,8 +55,15 @@ def _plausible_national(digits: str, region: str) -> bool:
 
 
 def _glued(text: str, start: int, end: int) -> bool:
-    """Digits glued to letters or more digits are part of something else (DE136695976, ab12345678)."""
-    return (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum())
+    """Digits glued to something else: letters or digits (DE136695976), a clock (19:20:03.679915+0000)."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end : end + 2]
+    return (
+        before.isalnum()
+        or (before == ":" and start > 1 and text[start - 2].isdigit())
+        or (after[:1].isalnum())
+        or (after[:1] in {"+", ":"} and after[1:2].isdigit())
+    )
 
 
 class EuPhoneRecognizer(LocalRecognizer):

@@ -69,6 +69,10 @@ POSITIVES = [
     ("MAC_ADDRESS", "Router MAC 00:1A:2B:3C:4D:5E", "00:1A:2B:3C:4D:5E"),
     ("MAC_ADDRESS", "hardware address 0012.3456.789a", "0012.3456.789a"),
     ("EMAIL_ADDRESS", "Write to lena.smit@example.nl please.", "lena.smit@example.nl"),
+    ("DATE_TIME", "She was born 22 July 1943 in Lyon.", "22 July 1943"),
+    ("DATE_TIME", "Signed on October 22, 2023.", "October 22, 2023"),
+    ("DATE_TIME", "Geboren am 3. März 2021", "3. März 2021"),
+    ("DATE_TIME", "nacido el 22 de julio de 1943", "22 de julio de 1943"),
 ]
 
 NEAR_MISSES = [
@@ -96,9 +100,11 @@ NEAR_MISSES = [
     ("PHONE_NUMBER", "VAT DE136695976"),  # digits glued to letters
     ("PHONE_NUMBER", "Order 12345678, EUR 1218,49"),
     ("PHONE_NUMBER", "+49 12"),
+    ("PHONE_NUMBER", "2024-10-22T19:20:03.679915+0000"),
     ("MAC_ADDRESS", "Build finished at 12:30:45 with code 00:1A:2B:3C:4D"),
     ("MAC_ADDRESS", "00:1A:2B-3C:4D:5E and FF:FF:FF:FF:FF:FF"),
     ("EMAIL_ADDRESS", "The handle lena@home is not an address."),
+    ("DATE_TIME", "May I call on the 3rd? The March figures are in."),
 ]
 
 
@@ -121,6 +127,7 @@ def test_rejects_near_misses(analyzer: AnalyzerEngine, entity: str, text: str) -
         ("DE_TAX_ID", "30213786436", "Steuer-ID 30213786436"),
         ("IMEI", "017755392558193", "IMEI 017755392558193"),
         ("PHONE_NUMBER", "3471234567", "phone 3471234567"),
+        ("UK_NHS", "4010232137", "NHS 4010232137"),
     ],
 )
 def test_weak_checks_need_context(analyzer: AnalyzerEngine, entity: str, bare: str, with_context: str) -> None:
@@ -177,4 +184,6 @@ def test_card_number_is_not_also_a_phone_number(analyzer: AnalyzerEngine) -> Non
     entities = {r.entity_type for r in analyzer.analyze("374658169983957", language="en")}
     assert "CUSTOM_CREDIT_CARD" in entities
     assert "PHONE_NUMBER" not in entities
+    # A 10-digit phone number that happens to pass the NHS check stays a phone number.
+    assert "PHONE_NUMBER" in {r.entity_type for r in analyzer.analyze("029 5497661", language="en")}
     assert "URL" not in {r.entity_type for r in analyzer.analyze("lena.smit@example.nl", language="en")}
