@@ -31,6 +31,8 @@ def effective_settings(settings: Settings) -> dict[str, object]:
         "kafka_controller_port": settings.kafka_controller_port,
         "kafka_heap": settings.kafka_heap,
         "log_level": settings.log_level,
+        "nlp_engine": settings.nlp_engine,
+        "recognizer_dirs": [str(folder) for folder in settings.recognizer_dirs],
     }
     for name in ("kafka_properties", "kafka_properties_out"):
         props = getattr(settings, name)

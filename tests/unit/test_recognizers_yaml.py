@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from deid.errors import ConfigError
 from deid.settings import Settings, load_settings
 from recognizers import MIN_SCORE, build_analyzer
 from recognizers.yaml_loader import PACKAGE_YAML_DIR, load_yaml_recognizers
+from tests.conftest import deid_env, run_deid
 
 EMPLOYEE_IDS = """
 recognizers:
@@ -110,3 +112,12 @@ def test_duplicate_name_and_missing_folder(tmp_path: Path) -> None:
         load_yaml_recognizers([tmp_path / "one", tmp_path / "two"])
     with pytest.raises(ConfigError, match=r"recognizer_dirs: .*nowhere is not a directory"):
         build_analyzer(Settings(), engine="blank", extra_dirs=[tmp_path / "nowhere"])
+
+
+def test_recognizer_dirs_from_config_file_and_shown_by_deid_config(tmp_path: Path) -> None:
+    config = write(tmp_path, "deid.yaml", f"recognizer_dirs: [{tmp_path / 'a'}, {tmp_path / 'b'}]\nnlp_engine: blank\n")
+    done = run_deid("config", "--json", env=deid_env(DEID_CONFIG=str(config)))
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["recognizer_dirs"] == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert shown["nlp_engine"] == "blank"
