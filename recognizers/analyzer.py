@@ -33,6 +33,7 @@ default threshold for callers. Bare numbers whose only evidence is a weak check 
 11-proof BSN, an 11-digit Steuer-IdNr, a bare national phone number) score 0.3 and need a context word
 to pass it."""
 
+logger = logging.getLogger("deid.recognizers")
 _lock = threading.Lock()
 
 
@@ -48,6 +49,16 @@ class DeidAnalyzerEngine(AnalyzerEngine):
 
     def analyze(self, *args: Any, **kwargs: Any) -> list[RecognizerResult]:
         return drop_shadowed(super().analyze(*args, **kwargs))
+
+    def get_supported_entities(self, language: str | None = None) -> list[str]:
+        # Presidio recomputes this, with an INFO log line, on every analyze() without `entities`:
+        # one log line per analysed value. Computed once per registry size instead.
+        cache: dict[tuple[str | None, int], list[str]] = self.__dict__.setdefault("_entities", {})
+        key = (language, len(self.registry.recognizers))
+        if key not in cache:
+            with _quiet_presidio():
+                cache[key] = super().get_supported_entities(language)
+        return list(cache[key])
 
 
 def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
@@ -67,7 +78,7 @@ _analyzers: dict[tuple[str, tuple[Path, ...]], DeidAnalyzerEngine] = {}
 
 @contextmanager
 def _quiet_presidio() -> Iterator[None]:
-    """Presidio warns once per non-English predefined recognizer it skips; deid analyses English only."""
+    """Presidio logs a line per recognizer it loads, removes or skips (non-English); deid logs one summary."""
     presidio = logging.getLogger("presidio-analyzer")
     level = presidio.level
     presidio.setLevel(logging.ERROR)
@@ -102,8 +113,7 @@ def yaml_dirs(settings: Settings, extra_dirs: Iterable[Path | str] = ()) -> tupl
 
 def build_registry(nlp_engine: OfflineSpacyNlpEngine, folders: Iterable[Path]) -> RecognizerRegistry:
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
-    with _quiet_presidio():
-        registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
+    registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
     for builtin, replacement in REPLACED_BUILTINS.items():
         registry.remove_recognizer(builtin)
         registry.add_recognizer(replacement(supported_language=LANGUAGE))
@@ -130,7 +140,13 @@ def build_analyzer(
         analyzer = _analyzers.get(key)
         if analyzer is None:
             nlp_engine = _nlp_engine(_engine_choice(spec))
-            registry = build_registry(nlp_engine, folders)
-            analyzer = DeidAnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+            with _quiet_presidio():
+                registry = build_registry(nlp_engine, folders)
+                analyzer = DeidAnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+            logger.info(
+                "Presidio analyzer ready: %d recognizers, YAML from %s",
+                len(registry.recognizers),
+                ", ".join(str(folder) for folder in folders),
+            )
             _analyzers[key] = analyzer
         return analyzer

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from presidio_analyzer import RecognizerResult
 
 from deid.settings import Settings
@@ -48,3 +51,12 @@ def test_entities_filter_and_non_string_values() -> None:
     results = analyze_values(analyzer, [12345, "user-12345 +49 30 901820"], entities=["USER_ID"])
     assert results[0] == []
     assert {r.entity_type for r in results[1]} == {"USER_ID"}
+
+
+def test_analysing_values_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """Presidio logs an INFO line per analyze() call without `entities`; a worker would log per record."""
+    analyzer = build_analyzer(Settings(), engine="blank")
+    with caplog.at_level("DEBUG"):
+        analyzer.analyze("Call +49 30 901820", language="en")
+        analyze_values(analyzer, VALUES)
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
