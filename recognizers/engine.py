@@ -70,6 +70,10 @@ SPACY_IGNORED = (
 # deid's offline model is trained on Presidio's names directly (identity mapping).
 DEID_LABELS = {name: name for name in ("PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME")}
 
+# spaCy lists "call" as a stop word, and Presidio drops stop words before matching context words, so
+# "Please call Anna back on 0612345678" would not count as phone context. Kept as a keyword here.
+CONTEXT_STOP_WORDS = frozenset({"call"})
+
 EngineKind = Literal["spacy", "deid", "blank"]
 
 
@@ -181,6 +185,9 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
     @staticmethod
     def _download_spacy_model_if_needed(model_name: str) -> None:
         raise ConfigError(f"spaCy model {model_name!r} is not installed and deid never downloads models")
+
+    def is_stopword(self, word: str, language: str) -> bool:
+        return word.lower() not in CONTEXT_STOP_WORDS and super().is_stopword(word, language)
 
     def get_supported_entities(self) -> list[str]:
         if self.choice.kind == "blank":

@@ -33,6 +33,9 @@ EU_REGIONS = (
 _DATE_LIKE = re.compile(r"^\s*(\d{1,4})([-./])\d{1,2}\2\d{1,4}\s*$|^\s*\d{1,2}:\d{2}(:\d{2})?\s*$")
 _PHONE_SHAPED = re.compile(r"^\s*(\(|0)|\d[\s\-./]\d|\)")
 _MIN_DIGITS = 6
+# Short or variable-length national numbers without a trunk prefix look like any other digit run
+# (ids, amounts, order numbers); these countries' numbers are found in their international form.
+INTERNATIONAL_ONLY = frozenset({"LU", "DK", "EE", "LV", "MT", "CY", "NO"})
 
 
 @cache
@@ -46,8 +49,10 @@ def _plausible_national(digits: str, region: str) -> bool:
 
     phonenumbers accepts a national number without its trunk prefix (12345678 is "valid" in BE);
     people write the 0. Regions without a trunk prefix (ES, PL, PT, IT mobile, …) have numbers of
-    9+ digits; shorter bare runs (DK, EE, LU, …) are left to their international form.
+    9+ digits; the others (DK, EE, LU, …) are left to their international form.
     """
+    if region in INTERNATIONAL_ONLY:
+        return False
     prefix = _trunk_prefix(region)
     if prefix.startswith("0"):
         return digits.startswith(prefix)

@@ -88,11 +88,15 @@ def accuracy(analyzer: AnalyzerEngine, labelled: Labelled, entities: Sequence[st
     }
 
 
-def speed(analyzer: AnalyzerEngine, texts: list[str]) -> dict[str, float | int]:
+def speed(analyzer: AnalyzerEngine, texts: list[str], repeats: int = 2) -> dict[str, float | int]:
     def rate(run: Callable[[], object]) -> float:
-        with Stopwatch() as watch:
-            run()
-        return round(len(texts) / watch.seconds, 1)
+        # Best of `repeats`: the machine is shared, the slower runs measure the neighbours.
+        seconds = []
+        for _ in range(repeats):
+            with Stopwatch() as watch:
+                run()
+            seconds.append(watch.seconds)
+        return round(len(texts) / min(seconds), 1)
 
     analyzer.analyze(texts[0], language="en")  # warm caches (regexes compile on first use)
     presidio_batch = BatchAnalyzerEngine(analyzer)

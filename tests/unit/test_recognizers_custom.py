@@ -100,6 +100,7 @@ NEAR_MISSES = [
     ("PHONE_NUMBER", "VAT DE136695976"),  # digits glued to letters
     ("PHONE_NUMBER", "Order 12345678, EUR 1218,49"),
     ("PHONE_NUMBER", "+49 12"),
+    ("PHONE_NUMBER", "Steuer-ID: 59 040 127 034"),  # a valid Luxembourg number, but not written as a phone
     ("PHONE_NUMBER", "2024-10-22T19:20:03.679915+0000"),
     ("MAC_ADDRESS", "Build finished at 12:30:45 with code 00:1A:2B:3C:4D"),
     ("MAC_ADDRESS", "00:1A:2B-3C:4D:5E and FF:FF:FF:FF:FF:FF"),
@@ -127,6 +128,7 @@ def test_rejects_near_misses(analyzer: AnalyzerEngine, entity: str, text: str) -
         ("DE_TAX_ID", "30213786436", "Steuer-ID 30213786436"),
         ("IMEI", "017755392558193", "IMEI 017755392558193"),
         ("PHONE_NUMBER", "3471234567", "phone 3471234567"),
+        ("PHONE_NUMBER", "3288377836", "Please call Ranieri back on 3288377836"),
         ("UK_NHS", "4010232137", "NHS 4010232137"),
     ],
 )
