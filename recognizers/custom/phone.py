@@ -33,6 +33,7 @@ EU_REGIONS = (
 _DATE_LIKE = re.compile(r"^\s*(\d{1,4})([-./])\d{1,2}\2\d{1,4}\s*$|^\s*\d{1,2}:\d{2}(:\d{2})?\s*$")
 _PHONE_SHAPED = re.compile(r"^\s*(\(|0)|\d[\s\-./]\d|\)")
 _MIN_DIGITS = 6
+_PHONE_RUN = re.compile(r"[+(]*\d[\d\s().\-/+]*\d\)?")
 # Short or variable-length national numbers without a trunk prefix look like any other digit run
 # (ids, amounts, order numbers); these countries' numbers are found in their international form.
 INTERNATIONAL_ONLY = frozenset({"LU", "DK", "EE", "LV", "MT", "CY", "NO"})
@@ -100,18 +101,21 @@ class EuPhoneRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        if sum(char.isdigit() for char in text) < _MIN_DIGITS:
-            return []
         results = []
-        # The matcher's candidate scan is region-independent; with POSSIBLE leniency and a permissive
-        # default region it yields every phone-like digit group, which `_judge` then validates.
-        for match in phonenumbers.PhoneNumberMatcher(text, self.regions[0], leniency=Leniency.POSSIBLE):
-            if _glued(text, match.start, match.end):
+        # phonenumbers' matcher scans slowly (most of the time on a memo), so it only sees the runs of
+        # phone-like characters holding enough digits. Its candidate scan is region-independent; with
+        # POSSIBLE leniency and a permissive default region it yields every phone-like digit group,
+        # which `_judge` then validates.
+        for run in _PHONE_RUN.finditer(text):
+            if sum(char.isdigit() for char in run.group()) < _MIN_DIGITS:
                 continue
-            judged = self._judge(match.raw_string, match.number)
-            if judged is not None:
-                score, explanation = judged
-                results.append(self._result(match.start, match.end, score, explanation))
+            for match in phonenumbers.PhoneNumberMatcher(run.group(), self.regions[0], leniency=Leniency.POSSIBLE):
+                start, end = run.start() + match.start, run.start() + match.end
+                if _glued(text, start, end):
+                    continue
+                judged = self._judge(match.raw_string, match.number)
+                if judged is not None:
+                    results.append(self._result(start, end, *judged))
         return results
 
     def _judge(self, raw: str, number: PhoneNumber) -> tuple[float, str] | None:

@@ -66,6 +66,8 @@ POSITIVES = [
     ("PHONE_NUMBER", "612 345 678", "612 345 678"),
     ("PHONE_NUMBER", "+48 601 234 567", "+48 601 234 567"),
     ("PHONE_NUMBER", "Chiamami al 347 123 4567", "347 123 4567"),
+    ("PHONE_NUMBER", "0612345678 / 0698765432", "0612345678"),
+    ("PHONE_NUMBER", "0612345678 / 0698765432", "0698765432"),
     ("MAC_ADDRESS", "Router MAC 00:1A:2B:3C:4D:5E", "00:1A:2B:3C:4D:5E"),
     ("MAC_ADDRESS", "hardware address 0012.3456.789a", "0012.3456.789a"),
     ("EMAIL_ADDRESS", "Write to lena.smit@example.nl please.", "lena.smit@example.nl"),
