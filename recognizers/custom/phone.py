@@ -2,8 +2,8 @@
 
 Replaces Presidio's PhoneRecognizer (same entity name, so policies and the memo ground truth keep one
 name for one thing): Presidio validates against 8 regions (US, GB, DE, FR, IL, IN, CA, BR) by running
-one phonenumbers matcher per region over the whole text. Here one matcher pass finds candidates, then
-each candidate is judged once:
+one phonenumbers matcher per region over the whole text. Here one matcher pass over each run of
+phone-like characters finds candidates, then each candidate is judged once:
 
 - international (`+49 …`, `0049 …`): valid for its country -> 0.6; possible length only -> 0.4
   (the `+`/`00` prefix is itself strong evidence; Faker's fictional numbers land here);
@@ -21,7 +21,7 @@ from functools import cache
 from typing import ClassVar
 
 import phonenumbers
-from phonenumbers import Leniency, NumberParseException, PhoneNumber
+from phonenumbers import Leniency, NumberParseException
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
@@ -113,12 +113,12 @@ class EuPhoneRecognizer(LocalRecognizer):
                 start, end = run.start() + match.start, run.start() + match.end
                 if _glued(text, start, end):
                     continue
-                judged = self._judge(match.raw_string, match.number)
+                judged = self._judge(match.raw_string)
                 if judged is not None:
                     results.append(self._result(start, end, *judged))
         return results
 
-    def _judge(self, raw: str, number: PhoneNumber) -> tuple[float, str] | None:
+    def _judge(self, raw: str) -> tuple[float, str] | None:
         if _DATE_LIKE.match(raw):
             return None
         written = raw.strip()
