@@ -10,11 +10,11 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from deid.errors import ConfigError
 
@@ -22,6 +22,7 @@ ENV_PREFIX = "DEID_"
 CONFIG_ENV = "DEID_CONFIG"
 
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+_NLP_ENGINE = re.compile(r"^(auto|deid|blank|spacy:\S+)$")
 _KAFKA_PROPERTY = re.compile(r"^[a-z][a-z0-9]*([._-][a-z0-9]+)*$")
 # Set by the client factory from the settings themselves; a config file must not fight them.
 _RESERVED_KAFKA_PROPERTIES = {"bootstrap.servers"}
@@ -110,6 +111,14 @@ class Settings(BaseSettings):
     )
     # Config-file only: domains merged over the built-in registry by name.
     domains: dict[str, Any] = Field(default_factory=dict)
+    nlp_engine: str = Field(
+        "auto",
+        description="NLP engine for names/places: auto, spacy:<installed model or path>, deid (offline model), blank",
+    )
+    recognizer_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Extra folders of Presidio recognizer YAML files (env: separated by the OS path separator)",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -169,6 +178,20 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR")
         return value.upper()
+
+    @field_validator("nlp_engine")
+    @classmethod
+    def _check_nlp_engine(cls, value: str) -> str:
+        if not _NLP_ENGINE.match(value.strip()):
+            raise ValueError("expected auto, deid, blank or spacy:<model name or path>")
+        return value.strip()
+
+    @field_validator("recognizer_dirs", mode="before")
+    @classmethod
+    def _split_recognizer_dirs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in value.split(os.pathsep) if part.strip()]
+        return value
 
     @field_validator("kafka_properties", "kafka_properties_out", mode="before")
     @classmethod

@@ -33,6 +33,8 @@ def effective_settings(settings: Settings) -> dict[str, object]:
         "log_level": settings.log_level,
         "master_key": "***" if settings.master_key is not None else None,
         "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
+        "nlp_engine": settings.nlp_engine,
+        "recognizer_dirs": [str(folder) for folder in settings.recognizer_dirs],
     }
     for name in ("kafka_properties", "kafka_properties_out"):
         props = getattr(settings, name)

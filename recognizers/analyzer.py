@@ -1,0 +1,152 @@
+"""`build_analyzer()`: the one Presidio AnalyzerEngine of a process, with deid's recognizers in it.
+
+Contents: Presidio's predefined English recognizers (with PhoneRecognizer and EmailRecognizer swapped
+for deid's EU-wide and offline versions), deid's own recognizers (`recognizers.custom`), the YAML
+recognizers of `recognizers/yaml/` plus the folders of the `recognizer_dirs` setting, and the NER
+recognizer of the chosen NLP engine (`recognizers.engine`).
+
+Built once per process per configuration (engine setting + YAML folders): schema inference calls it
+once per Spark partition, the pipelines once per worker; both get the same object back. The loaded
+spaCy pipeline is shared by every analyzer of the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+
+from deid.settings import Settings, load_settings
+from recognizers.custom import CUSTOM_RECOGNIZERS, REPLACED_BUILTINS
+from recognizers.engine import LANGUAGE, EngineChoice, OfflineSpacyNlpEngine, choose_engine, create_nlp_engine
+from recognizers.yaml_loader import PACKAGE_YAML_DIR, load_yaml_recognizers
+
+MIN_SCORE = 0.35
+"""The score from which a result counts as a finding: the bench scores at it, and it is the sensible
+default threshold for callers. Bare numbers whose only evidence is a weak check digit (a 9-digit
+11-proof BSN, an 11-digit Steuer-IdNr, a bare national phone number) score 0.3 and need a context word
+to pass it."""
+
+logger = logging.getLogger("deid.recognizers")
+_lock = threading.Lock()
+
+
+class DeidAnalyzerEngine(AnalyzerEngine):
+    """Presidio's AnalyzerEngine minus shadowed results.
+
+    A result lying strictly inside a result of another entity that scores at least as high is dropped
+    (US_DRIVER_LICENSE 0.01 inside a phone number, the URL inside an e-mail address), and so is a
+    reading below MIN_SCORE of exactly the span another entity claims with a higher score (the
+    bare-digits phone reading of a valid card number). Two findings of the same span (a grouped IMEI
+    that is also a valid phone number) are both kept: the anonymizer picks one, inference sees both.
+    """
+
+    def analyze(self, *args: Any, **kwargs: Any) -> list[RecognizerResult]:
+        return drop_shadowed(super().analyze(*args, **kwargs))
+
+    def get_supported_entities(self, language: str | None = None) -> list[str]:
+        # Presidio recomputes this, with an INFO log line, on every analyze() without `entities`:
+        # one log line per analysed value. Computed once per registry size instead.
+        cache: dict[tuple[str | None, int], list[str]] = self.__dict__.setdefault("_entities", {})
+        key = (language, len(self.registry.recognizers))
+        if key not in cache:
+            with _quiet_presidio():
+                cache[key] = super().get_supported_entities(language)
+        return list(cache[key])
+
+
+def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    return [result for result in results if not any(_shadows(other, result) for other in results)]
+
+
+def _shadows(other: RecognizerResult, result: RecognizerResult) -> bool:
+    if other.entity_type == result.entity_type or not (other.start <= result.start and result.end <= other.end):
+        return False
+    if (other.start, other.end) == (result.start, result.end):
+        return result.score < MIN_SCORE and other.score > result.score
+    return other.score >= result.score
+
+
+_analyzers: dict[tuple[str, tuple[Path, ...]], DeidAnalyzerEngine] = {}
+
+
+@contextmanager
+def _quiet_presidio() -> Iterator[None]:
+    """Presidio logs a line per recognizer it loads, removes or skips (non-English); deid logs one summary."""
+    presidio = logging.getLogger("presidio-analyzer")
+    level = presidio.level
+    presidio.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        presidio.setLevel(level)
+
+
+@cache
+def _engine_choice(spec: str) -> EngineChoice:
+    return choose_engine(spec)
+
+
+@cache
+def _nlp_engine(choice: EngineChoice) -> OfflineSpacyNlpEngine:
+    # Logs the choice: once per process per engine.
+    return create_nlp_engine(choice)
+
+
+def engine_choice(settings: Settings | None = None, *, engine: str | None = None) -> EngineChoice:
+    """The NLP engine `build_analyzer` uses for these settings (kind, model, reason, detects_names)."""
+    settings = settings or load_settings()
+    return _engine_choice(engine or settings.nlp_engine)
+
+
+def yaml_dirs(settings: Settings, extra_dirs: Iterable[Path | str] = ()) -> tuple[Path, ...]:
+    """The YAML recognizer folders in force: the package's own, then the configured ones, then extra."""
+    folders = [PACKAGE_YAML_DIR, *settings.recognizer_dirs, *(Path(d) for d in extra_dirs)]
+    return tuple(dict.fromkeys(folder.expanduser().resolve() for folder in folders))
+
+
+def build_registry(nlp_engine: OfflineSpacyNlpEngine, folders: Iterable[Path]) -> RecognizerRegistry:
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=nlp_engine)
+    for builtin, replacement in REPLACED_BUILTINS.items():
+        registry.remove_recognizer(builtin)
+        registry.add_recognizer(replacement(supported_language=LANGUAGE))
+    for recognizer_class in CUSTOM_RECOGNIZERS.values():
+        registry.add_recognizer(recognizer_class(supported_language=LANGUAGE))
+    for recognizer in load_yaml_recognizers(folders):
+        registry.add_recognizer(recognizer)
+    return registry
+
+
+def build_analyzer(
+    settings: Settings | None = None, *, engine: str | None = None, extra_dirs: Iterable[Path | str] = ()
+) -> DeidAnalyzerEngine:
+    """The process's AnalyzerEngine for this configuration (built on first call, then reused).
+
+    `engine` overrides the `nlp_engine` setting; `extra_dirs` adds YAML recognizer folders. Raises
+    ConfigError for a missing model, a missing folder or a bad YAML file (naming the file and key).
+    """
+    settings = settings or load_settings()
+    spec = engine or settings.nlp_engine
+    folders = yaml_dirs(settings, extra_dirs)
+    key = (spec, folders)
+    with _lock:
+        analyzer = _analyzers.get(key)
+        if analyzer is None:
+            nlp_engine = _nlp_engine(_engine_choice(spec))
+            with _quiet_presidio():
+                registry = build_registry(nlp_engine, folders)
+                analyzer = DeidAnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+            logger.info(
+                "Presidio analyzer ready: %d recognizers, YAML from %s",
+                len(registry.recognizers),
+                ", ".join(str(folder) for folder in folders),
+            )
+            _analyzers[key] = analyzer
+        return analyzer
