@@ -234,7 +234,10 @@ class _Compiler:
         except UnknownTransformError as exc:
             raise PlanError(f"{where}.{path}: {exc}") from None
         context = FieldContext(path, self.domain.fields[path], self.domain, self.keystore)
-        fn = transform.compile(rule.params, context)
+        try:
+            fn = transform.compile(rule.params, context)
+        except TreatmentError as exc:  # a rule that cannot work here (e.g. names undetectable): refuse to start
+            raise PlanError(f"{where}.{path}: {exc.reason}") from None
         return _OMIT if fn is None else fn
 
     def _consent_slot(self, rule: ConsentRule, path: str, is_array: bool, where: str) -> Slot:

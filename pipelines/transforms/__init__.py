@@ -1,12 +1,12 @@
 """Transforms: one small module per treatment, looked up by name in a registry (Presidio-operator shape).
 
 Each transform compiles a rule's parameters once into a per-value function; see `base.py`.
-`anonymize_text` is not registered here: it needs the Presidio engine of the `recognizers` package
-and is added with `default_registry().add(AnonymizeText())` where that package is available.
+`anonymize_text` imports the `recognizers` package (Presidio) only when a rule using it is compiled.
 """
 
 from __future__ import annotations
 
+from pipelines.transforms.anonymize_text import AnonymizeText
 from pipelines.transforms.base import FieldContext, FieldFunction, Transform, TreatmentError
 from pipelines.transforms.date_shift import DateShift
 from pipelines.transforms.drop import Drop
@@ -17,9 +17,16 @@ from pipelines.transforms.mask import Mask
 from pipelines.transforms.redact import Redact
 from pipelines.transforms.registry import TransformRegistry, UnknownTransformError
 
-BUILTIN_TRANSFORMS: tuple[type[Transform], ...] = (Keep, Drop, Redact, Encrypt, Mask, DateShift, Generalize)
-# Slot for `anonymize_text` (pipelines/transforms/anonymize_text.py, built on recognizers.build_analyzer):
-# the lead registers it in default_registry() once the recognizers package is merged.
+BUILTIN_TRANSFORMS: tuple[type[Transform], ...] = (
+    Keep,
+    Drop,
+    Redact,
+    Encrypt,
+    Mask,
+    DateShift,
+    Generalize,
+    AnonymizeText,
+)
 
 
 def default_registry() -> TransformRegistry:

@@ -215,7 +215,11 @@ def test_compile_errors(keystore: Keystore) -> None:
             Policy.from_yaml("domain: channel\nrules:\n  ghost: {treatment: keep}\n"), domain("channel"), keystore
         )
     memo = Policy.from_yaml("domain: memo\nrules:\n  text: {treatment: anonymize_text}\n")
-    with pytest.raises(PlanError, match=r"rules\.text: treatment 'anonymize_text' is not available"):
+    with (
+        pytest.raises(PlanError, match=r"rules\.text: the NLP engine in force cannot detect names"),
+        pytest.MonkeyPatch.context() as env,
+    ):
+        env.setenv("DEID_NLP_ENGINE", "blank")
         compile_policy(memo, domain("memo"), keystore)
     clash = parse_domains(
         {"c": {"subject_field": None, "fields": {"a": {"type": "string"}, "a.b": {"type": "string"}}}}, "test"

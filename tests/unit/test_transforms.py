@@ -123,9 +123,9 @@ def test_keep_drop_redact(keystore: Keystore) -> None:
 
 
 def test_registry_has_every_builtin_and_names_what_is_missing() -> None:
-    assert REGISTRY.names == ["date_shift", "drop", "encrypt", "generalize", "keep", "mask", "redact"]
-    with pytest.raises(UnknownTransformError, match="'anonymize_text' is not available in this build"):
-        REGISTRY.get("anonymize_text")
+    assert REGISTRY.names == ["anonymize_text", "date_shift", "drop", "encrypt", "generalize", "keep", "mask", "redact"]
+    with pytest.raises(UnknownTransformError, match="'tokenize' is not available in this build"):
+        REGISTRY.get("tokenize")
 
 
 # --- encrypt ---
