@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from deid.errors import DeidError
@@ -38,13 +38,25 @@ def _ensure_topic(settings: Settings, side: Side) -> None:
                 raise DeidError(f"could not create {CHECK_TOPIC}: {exc}") from None
 
 
+def _high_watermark(consumer: Any, deadline: float) -> int:
+    """The probe partition's end offset. A just-created topic may have no leader yet (more so on a loaded
+    machine), so errors are retried until the deadline."""
+    while True:
+        try:
+            return consumer.get_watermark_offsets(TopicPartition(CHECK_TOPIC, 0), timeout=5)[1]
+        except KafkaException as exc:
+            if time.monotonic() >= deadline:
+                raise DeidError(f"could not read the end offset of {CHECK_TOPIC}: {exc.args[0].str()}") from None
+            time.sleep(0.5)
+
+
 def round_trip(settings: Settings, side: Side = "raw", timeout: float = 30.0) -> RoundTrip:
     """Produce one probe record and consume it back; raise DeidError if it does not return in time."""
     _ensure_topic(settings, side)
     probe = {"probe": uuid.uuid4().hex, "sent_at": time.time()}
     consumer = make_consumer(settings, f"deid-check-{probe['probe'][:12]}", side)
     try:
-        _, high = consumer.get_watermark_offsets(TopicPartition(CHECK_TOPIC, 0), timeout=10)
+        high = _high_watermark(consumer, time.monotonic() + timeout)
         consumer.assign([TopicPartition(CHECK_TOPIC, 0, high)])
         start = time.monotonic()
         producer = make_producer(settings, side, **{"enable.idempotence": True})
