@@ -45,10 +45,13 @@ class _Builder:
         self.names = {root}
 
     def fields(self, profiles: list[FieldProfile], prefix: str, sanitize: bool = False) -> list[dict[str, Any]]:
-        out, used = [], set()
+        out = []
+        used = {p.name for p in profiles if AVRO_NAME.fullmatch(p.name)}  # valid names keep theirs
         for profile in profiles:
-            name = _avro_name(profile.name, used) if sanitize else profile.name
-            used.add(name)
+            name = profile.name
+            if sanitize and not AVRO_NAME.fullmatch(name):
+                name = _avro_name(name, used)
+                used.add(name)
             entry: dict[str, Any] = {"name": name, "type": self.type_of(profile, f"{prefix}_{name}", profile.nullable)}
             if name != profile.name:
                 entry[SOURCE_NAME] = profile.name
@@ -104,10 +107,8 @@ class _Builder:
 
 
 def _avro_name(key: str, used: set[str]) -> str:
-    """`key` as a valid Avro field name, unique among `used` (only top-level keys can need this:
+    """An invalid key as a valid Avro field name, unique among `used` (only top-level keys can need this:
     nested objects with such keys are profiled as maps)."""
-    if AVRO_NAME.fullmatch(key) and key not in used:
-        return key
     base = re.sub(r"[^A-Za-z0-9_]", "_", key) or "_"
     if not AVRO_NAME.fullmatch(base):
         base = f"_{base}"

@@ -11,8 +11,8 @@ The executors analyse each sampled value (`analyze_values`, one analyzer per par
    name points to (phone, e-mail, iban, …, in several languages) in at least `share_with_name` (0.3).
 4. Otherwise NON_PII: a column of TV titles where a few look like names stays NON_PII.
 
-Confidence is 0.6 × share + 0.4 × mean score (+0.15 when the name agrees), at most 0.99; for NON_PII it is
-1 − the best entity's share. Thresholds live in `Thresholds` so they can be tuned.
+Confidence is 0.6 * share + 0.4 * mean score (+0.15 when the name agrees), at most 0.99; for NON_PII it is
+1 - the best entity's share. Thresholds live in `Thresholds` so they can be tuned.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Protocol
 
 from schema_inference.profile import FieldProfile, ProfileSummary
@@ -73,8 +74,7 @@ NAME_HINTS: tuple[NameHint, ...] = (
     _hint(
         "birth date",
         "DATE_TIME",
-        "dob birth birthdate birthday birthdate geburtsdatum geburtstag naissance "
-        "nacimiento nascita geboortedatum urodzenia",
+        "dob birth birthdate birthday geburtsdatum geburtstag naissance nacimiento nascita geboortedatum urodzenia",
     ),
     _hint(
         "national id",
@@ -106,6 +106,7 @@ NAME_HINTS: tuple[NameHint, ...] = (
     ),
 )
 
+_SUFFIXES = ("nummer", "number", "num", "nr", "no", "adresse", "address")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -119,7 +120,9 @@ def name_hints(path: str) -> list[NameHint]:
     """The hints a field's name matches, most specific first."""
     words = name_words(path)
     whole = "".join(words)
-    joined = set(words) | {a + b for a, b in zip(words, words[1:], strict=False)} | {whole}
+    joined = set(words) | {a + b for a, b in pairwise(words)} | {whole}
+    # Compounds such as "telefonnummer" or "emailadresse": the stem before a number/address suffix.
+    joined |= {w[: -len(s)] for w in joined for s in _SUFFIXES if w.endswith(s) and len(w) > len(s) + 1}
     return [h for h in NAME_HINTS if h.words & joined or whole in h.whole]
 
 

@@ -228,7 +228,7 @@ def _columns(records: list[dict[str, Any]]) -> dict[str, Sequence[Any]]:
         except KeyError:
             pass
         else:
-            return dict(zip(keys, zip(*rows), strict=True)) if len(keys) > 1 else {keys[0]: rows}
+            return dict(zip(keys, zip(*rows, strict=True), strict=True)) if len(keys) > 1 else {keys[0]: rows}
     columns: dict[str, list[Any]] = {}
     for record in records:
         for key, value in record.items():
