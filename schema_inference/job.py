@@ -31,7 +31,7 @@ from schema_inference.classify import (
     sampled_values,
 )
 from schema_inference.profile import DEFAULT_SAMPLE, FieldProfile, Profile, ProfileSummary, merge_all
-from schema_inference.read import PartitionRange, plan_offsets, read_raw
+from schema_inference.read import PartitionRange, framed_records, plan_offsets, read_raw, unframe
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -111,7 +111,7 @@ def infer_domain(
     with _timed(timings, "profile"), _spark_progress(spark, say):
         frame = read_raw(spark, settings, topic, ranges)
         profile_partition = partial(_profile_partition, sample_size=sample, seed=seed)
-        partials = frame.rdd.mapPartitionsWithIndex(profile_partition).collect()
+        partials = framed_records(frame).mapPartitionsWithIndex(profile_partition).collect()
         total = merge_all(partials) or Profile(sample, seed)
         summary = total.summary()
     rate = summary.events / timings["profile"] if timings["profile"] else 0.0
@@ -140,9 +140,9 @@ def infer_domain(
     )
 
 
-def _profile_partition(index: int, rows: Iterable[Any], sample_size: int, seed: int) -> Iterator[Profile]:
+def _profile_partition(index: int, rows: Iterable[bytes], sample_size: int, seed: int) -> Iterator[Profile]:
     """Runs on an executor: one Profile per Spark partition, seeded by the partition index."""
-    yield Profile(sample_size, seed=f"{seed}:{index}").add_all(rows)
+    yield Profile(sample_size, seed=f"{seed}:{index}").add_all(unframe(rows))
 
 
 def analyze_samples(

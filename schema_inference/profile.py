@@ -427,9 +427,27 @@ class Profile:
 
     def add_all(self, rows: Iterable[tuple[bytes | bytearray | None, int, int]]) -> Profile:
         """Profile (value, partition, offset) rows; returns self."""
-        add = self.add
+        # The common case (a UTF-8 JSON object, not deeply nested, no surrounding whitespace) inline;
+        # anything else goes through add(), which sorts out what is wrong with it.
+        add, scan, pending, limit = self.add, _scan, self._pending, MAX_DEPTH
         for value, partition, offset in rows:
-            add(value, partition, offset)
+            try:
+                text = value.decode()  # type: ignore[union-attr]
+                record, end = scan(text, 0)
+            except Exception:  # every failure is classified by add()
+                add(value, partition, offset)
+                continue
+            if (
+                type(record) is not dict or end != len(text) or value.count(b"{") + value.count(b"[") > limit  # type: ignore[union-attr]
+            ):
+                add(value, partition, offset)
+                continue
+            self.events += 1
+            self.valid += 1
+            pending.append(record)
+            if len(pending) >= BATCH:
+                self._flush()
+                pending = self._pending
         self._flush()
         return self
 
