@@ -15,7 +15,8 @@ from typing import Any
 
 from fastavro import parse_schema
 
-from schema_inference.profile import AVRO_NAME, FieldProfile, ProfileSummary
+from schema_inference.profile import ProfileSummary
+from schema_inference.stats import AVRO_NAME, FieldProfile
 
 KIND = "deid.kind"
 FORMAT = "deid.format"

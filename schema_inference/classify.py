@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Protocol
 
-from schema_inference.profile import FieldProfile, ProfileSummary
+from schema_inference.profile import ProfileSummary
+from schema_inference.stats import FieldProfile
 
 NON_PII = "NON_PII"
 FREE_TEXT = "FREE_TEXT"

@@ -30,8 +30,9 @@ from schema_inference.classify import (
     decide,
     sampled_values,
 )
-from schema_inference.profile import DEFAULT_SAMPLE, FieldProfile, Profile, ProfileSummary, merge_all
+from schema_inference.profile import DEFAULT_SAMPLE, Profile, ProfileSummary, merge_all
 from schema_inference.read import PartitionRange, framed_records, plan_offsets, read_raw, unframe
+from schema_inference.stats import FieldProfile
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -97,8 +97,9 @@ def read_raw(spark: SparkSession, settings: Settings, topic: str, ranges: list[P
         .option("assign", json.dumps({topic: [r.partition for r in wanted]}))
         .option("startingOffsets", json.dumps({topic: {str(r.partition): r.start for r in wanted}}))
         .option("endingOffsets", json.dumps({topic: {str(r.partition): r.end for r in wanted}}))
-        # Split big partitions so every core works even on a one-partition topic.
-        .option("minPartitions", str(max(spark.sparkContext.defaultParallelism, len(wanted))))
+        # Split each partition once per core: every core works even on a one-partition topic, and the task
+        # count is a multiple of the cores (3 tasks on 2 cores would leave one core idle half the time).
+        .option("minPartitions", str(_task_count(spark.sparkContext.defaultParallelism, len(wanted))))
         # Records deleted by retention between planning and reading are skipped, not a failure.
         .option("failOnDataLoss", "false")
     )
@@ -106,6 +107,10 @@ def read_raw(spark: SparkSession, settings: Settings, topic: str, ranges: list[P
     for key, value in settings.kafka_properties.items():
         reader = reader.option(f"kafka.{key}", value)
     return reader.load().select("value", "partition", "offset")
+
+
+def _task_count(cores: int, partitions: int) -> int:
+    return min(cores * partitions, max(partitions, 8 * cores))
 
 
 def framed_records(frame: DataFrame) -> RDD[bytes]:

@@ -10,7 +10,7 @@ import click
 from deid.cli.output import print_table
 from schema_inference.classify import suggested_treatment
 from schema_inference.job import InferenceResult
-from schema_inference.profile import FieldProfile
+from schema_inference.stats import FieldProfile
 
 HEADERS = ("field", "type", "null", "format", "distinct", "length", "entity", "confidence", "treatment")
 

@@ -16,7 +16,8 @@ from schema_inference.classify import (
     sampled_values,
     suggested_treatment,
 )
-from schema_inference.profile import FieldProfile, Profile
+from schema_inference.profile import Profile
+from schema_inference.stats import FieldProfile
 
 
 def field(path: str, tokens: float = 1.0, length: float = 10.0, kind: str | None = None) -> FieldProfile:

@@ -9,7 +9,9 @@ from collections import Counter
 import pytest
 
 from schema_inference.formats import consistent_formats
-from schema_inference.profile import MAP_KEY_LIMIT, MAX_DEPTH, Profile, Reservoir, merge_all
+from schema_inference.profile import MAX_DEPTH, Profile, merge_all
+from schema_inference.reservoir import Reservoir
+from schema_inference.stats import MAP_KEY_LIMIT
 
 
 def profile_of(records: list[object], sample: int = 1000, seed: int = 0) -> Profile:
