@@ -4,6 +4,7 @@ scripts/install-spark-kafka put in the data dir (no Ivy resolution at run time).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,10 +41,14 @@ def spark_session(settings: Settings, master: str | None = None, app_name: str =
     jars = connector_jars(settings)
     # The driver must bind to loopback on machines whose hostname does not resolve to an open interface.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    master = master or settings.spark_master
+    if master.startswith("local"):
+        # Local Python workers run deid's own code: they need this interpreter (the venv), not `python3`.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     builder = (
-        SparkSession.builder.master(master or settings.spark_master)
+        SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.jars", ",".join(str(jar) for jar in jars))
         .config("spark.driver.host", "127.0.0.1")
