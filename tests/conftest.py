@@ -50,6 +50,7 @@ def stack_env(data_dir: Path, port: int | None = None, **extra: str) -> dict[str
             "DEID_KAFKA_BOOTSTRAP": f"127.0.0.1:{port or free_port()}",
             "DEID_KAFKA_CONTROLLER_PORT": str(free_port()),
             "DEID_KAFKA_HEAP": "512m",
+            "DEID_CATALOG_URL": f"http://127.0.0.1:{free_port()}",
             **extra,
         }
     )

@@ -8,6 +8,7 @@ deadlock). `fn` must therefore only touch the session and its own locals.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -51,7 +52,11 @@ def safe_url(url: str) -> str:
 def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Owner-only: the file holds password hashes (SQLite gives -wal/-shm the same mode).
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
