@@ -14,6 +14,7 @@ import pytest
 from deid.settings import ENV_PREFIX, Settings, load_settings
 from deid.stack.kafka_broker import EmbeddedKafka
 from deid.stack.process import free_port
+from tests.catalog_support import CatalogServer, PostgresCluster, start_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -112,3 +113,27 @@ def run_deid(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL cluster for the whole session (started on first use)."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogServer]:
+    """A real catalog server for the session, once per store backend (tests using it run on both)."""
+    data_dir = tmp_path_factory.mktemp(f"catalog-{request.param}")
+    database = None
+    if request.param == "postgresql":
+        database = request.getfixturevalue("postgres").create_database("catalog_session")
+    server = start_catalog(data_dir, database)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -202,10 +202,12 @@ class TypeRegistry:
             if definition["category"] != "RELATIONSHIP":
                 continue
             ends = (definition["endDef1"], definition["endDef2"])
+            for end in ends:
+                if self.entity_type(end["type"]) is None:
+                    raise AtlasError(Code.RELATIONSHIPDEF_INVALID_END_TYPE, name, end["type"])
             for side, (end, other) in enumerate((ends, ends[::-1]), start=1):
                 holder = self.entity_type(end["type"])
-                if holder is None or self.entity_type(other["type"]) is None:
-                    raise AtlasError(Code.RELATIONSHIPDEF_INVALID_END_TYPE, name, end["type"])
+                assert holder is not None
                 rel_end = RelationshipEnd(
                     relationship=name,
                     name=end["name"],
