@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from catalog.server.auth import BasicAuthenticator
 from catalog.server.bootstrap import ensure_bootstrap_types
 from catalog.server.context import CatalogContext
-from catalog.server.errors import AtlasError, Code, atlas_response, install_error_handlers
+from catalog.server.errors import AtlasError, Code, SafeJSONResponse, atlas_response, install_error_handlers
 from catalog.server.typedefs import TypeCache, TypeDefService
 from catalog.server.users import UserService
 from catalog.store.db import Store, WriteConflict
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, *, context: CatalogContext | No
         version=__version__,
         description="An Apache Atlas v2-compatible metadata catalog: typedefs, entities, classifications, "
         "search, lineage and audit. HTTP Basic authentication; roles viewer, steward, admin.",
+        default_response_class=SafeJSONResponse,
     )
     app.state.catalog = context
     app.state.authenticators = [BasicAuthenticator(context.users)]

@@ -18,6 +18,9 @@ from catalog.server.typesystem import RelationshipEnd, StructuredType, TypeRegis
 from catalog.server.views import EntityReader, is_placeholder
 from catalog.store.repository import AuditRepo, EntityRecord, EntityRepo, RelationshipRepo, new_guid
 
+# Fits a PostgreSQL btree index entry with room to spare.
+MAX_QUALIFIED_NAME = 1024
+
 
 @dataclass
 class _Planned:
@@ -145,6 +148,10 @@ class EntityWriter:
                 if existing is not None and existing.row.type_name != entity.typeName:
                     raise AtlasError(Code.TYPE_MATCH_FAILED, entity.typeName, existing.row.type_name)
             qualified_name = (entity.attributes or {}).get("qualifiedName")
+            if qualified_name is not None and len(str(qualified_name)) > MAX_QUALIFIED_NAME:
+                raise AtlasError(
+                    Code.INVALID_VALUE, f"{entity.typeName}.qualifiedName: longer than {MAX_QUALIFIED_NAME}"
+                )
             key = (entity.typeName, str(qualified_name)) if qualified_name is not None else None
             if existing is None and key is not None and key in new_by_key:
                 twin = new_by_key[key]

@@ -8,13 +8,16 @@ that could hold personal data (values are described by their expected type inste
 from __future__ import annotations
 
 import enum
+import json
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -145,8 +148,30 @@ class AtlasError(Exception):
         return {"errorCode": self.code.code, "errorMessage": self.message}
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that always renders: non-ASCII escaped (so unpaired surrogates a client sent cannot break
+    the encoding) and NaN/Infinity (which Python's JSON parser accepts in requests) as null."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+        except ValueError:
+            text = json.dumps(_finite(content), ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+        return text.encode("ascii")
+
+
 def atlas_response(error: AtlasError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.code.status, headers=error.headers)
+    return SafeJSONResponse(error.body(), status_code=error.code.status, headers=error.headers)
 
 
 # Renders an error for requests under a path prefix in another API's shape (e.g. /registry).
@@ -202,12 +227,28 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             error = AtlasError(Code.METHOD_NOT_ALLOWED, request.method, request.url.path)
         else:
-            return JSONResponse(
+            return SafeJSONResponse(
                 {"errorCode": f"ATLAS-{exc.status_code}-00-000", "errorMessage": str(exc.detail)},
                 status_code=exc.status_code,
                 headers=getattr(exc, "headers", None),
             )
         return atlas_response(error)
+
+    # Values the database cannot hold (a NUL character in PostgreSQL text, an integer out of range,
+    # an unpaired surrogate): the client's input is at fault, not the server.
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        return atlas_response(
+            AtlasError(Code.INVALID_VALUE, "a value cannot be stored (NUL character or out of range)")
+        )
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _encoding(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        return atlas_response(AtlasError(Code.INVALID_VALUE, "text with an unpaired surrogate cannot be stored"))
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return atlas_response(AtlasError(Code.INVALID_VALUE, "a number is out of range"))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

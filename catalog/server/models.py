@@ -187,7 +187,7 @@ class SearchParameters(_Lenient):
     includeSubTypes: bool | None = None
     includeSubClassifications: bool | None = None
     limit: int | None = Field(None, ge=0, le=10000)
-    offset: int | None = Field(None, ge=0)
+    offset: int | None = Field(None, ge=0, le=10**9)
     entityFilters: FilterCriteria | None = None
     tagFilters: FilterCriteria | None = None
     attributes: list[str] | None = None
@@ -214,6 +214,6 @@ class AuditRecord(_Lenient):
     """An audited action that is not an entity write (re-identification, erasure, key rotation, …)."""
 
     action: str = Field(pattern=r"^[A-Z][A-Z0-9_]{2,63}$")
-    entityGuid: str | None = Field(None, max_length=64)
-    typeName: str | None = Field(None, max_length=255)
+    entityGuid: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    typeName: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
     details: dict[str, Any] | None = None

@@ -27,7 +27,7 @@ def entity_audit(
     startKey: str | None = Query(None, max_length=256, description="eventKey of the last event of the previous page"),
     auditAction: str | None = Query(None, max_length=64),
     count: int = Query(100, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10**9),
     sortOrder: str = Query("desc", pattern="^(asc|desc|ASC|DESC)$"),
     ctx: CatalogContext = Depends(get_context),
     principal: Principal = Viewer,
@@ -49,7 +49,7 @@ def entity_audit(
 
 @router.get("", summary="Every audited write in order (poll with since=<last id>)")
 def audit_feed(
-    since: int = Query(0, ge=0, description="Only events with an id above this"),
+    since: int = Query(0, ge=0, le=2**62, description="Only events with an id above this"),
     limit: int = Query(100, ge=1, le=10000),
     user: str | None = Query(None, max_length=128),
     action: str | None = Query(None, max_length=64),

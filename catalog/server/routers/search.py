@@ -30,7 +30,7 @@ def basic_get(
     sortOrder: str | None = Query(None, pattern="^(ASCENDING|DESCENDING)$"),
     excludeDeletedEntities: bool = Query(True),
     limit: int = Query(100, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10**9),
     ctx: CatalogContext = Depends(get_context),
     principal: Principal = Viewer,
 ) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def basic_post(
 def dsl(
     query: str = Query(..., min_length=1, max_length=4096),
     limit: int | None = Query(None, ge=1, le=10000),
-    offset: int | None = Query(None, ge=0),
+    offset: int | None = Query(None, ge=0, le=10**9),
     ctx: CatalogContext = Depends(get_context),
     principal: Principal = Viewer,
 ) -> dict[str, Any]:
