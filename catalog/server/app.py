@@ -17,6 +17,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from catalog.server.auth import BasicAuthenticator
 from catalog.server.bootstrap import ensure_bootstrap_types
@@ -24,9 +26,10 @@ from catalog.server.context import CatalogContext
 from catalog.server.errors import AtlasError, Code, SafeJSONResponse, atlas_response, install_error_handlers
 from catalog.server.typedefs import TypeCache, TypeDefService
 from catalog.server.users import UserService
-from catalog.store.db import Store, WriteConflict
+from catalog.store.db import Store, WriteConflict, safe_url
 from catalog.store.migrate import upgrade
 from deid import __version__
+from deid.errors import DeidError
 from deid.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,12 @@ _NORMALIZED_PREFIXES = ("/api/", "/registry/")
 
 def initialize(settings: Settings, store: Store) -> CatalogContext:
     """Migrate the schema, create missing bootstrap typedefs and, at first start, the admin user."""
-    upgrade(store)
+    try:
+        upgrade(store)
+    except OperationalError as exc:
+        password = make_url(store.url).password or "\0"
+        reason = str(exc.orig).strip().splitlines()[0].replace(str(password), "***") if exc.orig else ""
+        raise DeidError(f"cannot open the catalog database {safe_url(store.url)} (DEID_CATALOG_DB): {reason}") from None
     cache = TypeCache()
     typedefs = TypeDefService(store, cache)
     touched = ensure_bootstrap_types(typedefs)

@@ -74,9 +74,8 @@ def catalog() -> None:
 @pass_deid
 def serve(deid: DeidContext, host: str, port: int | None) -> None:
     """Run the catalog in the foreground until interrupted (Ctrl-C / SIGTERM)."""
-    import uvicorn
-
     from catalog.server.app import create_app, initialize
+    from catalog.server.runner import serve_app
     from catalog.store.db import Store, safe_url
     from deid.stack.process import port_in_use
 
@@ -91,7 +90,8 @@ def serve(deid: DeidContext, host: str, port: int | None) -> None:
     click.echo(f"catalog: serving http://{host}:{port} (database {safe_url(store.url)})", err=True)
     debug = settings.log_level == "DEBUG"
     # No access log unless debugging: query strings can carry search terms a steward typed.
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=debug)
+    serve_app(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=debug)
+    click.echo("catalog: stopped", err=True)
 
 
 def _tell_admin(initial_admin) -> None:  # type: ignore[no-untyped-def]

@@ -52,18 +52,22 @@ class EmbeddedCatalog:
         path = self.settings.admin_password_file
         return f"; admin password in {path.resolve()}" if path.is_file() else ""
 
-    def start(self, timeout: float = 90.0) -> str:
+    def preflight(self) -> None:
+        """Fail early (before `deid stack up` starts anything) on an address the catalog cannot serve."""
         self._check_address()
-        process = self.process
-        if process.pid() is not None:
-            self.wait_ready(timeout)
-            return f"already running on {self.describe()} (pid {process.pid()})"
         host, port = self.address
-        if port_in_use(host, port):
+        if self.process.pid() is None and port_in_use(host, port):
             raise StackError(
                 f"port {port} on {host} is already in use by another process; stop it, or choose another port "
                 "with DEID_CATALOG_URL"
             )
+
+    def start(self, timeout: float = 90.0) -> str:
+        self.preflight()
+        process = self.process
+        if process.pid() is not None:
+            self.wait_ready(timeout)
+            return f"already running on {self.describe()} (pid {process.pid()})"
         pid = process.start(self._command())
         self.wait_ready(timeout)
         return f"started on {self.describe()} (pid {pid}, log {process.log_file}{self._password_note()})"
