@@ -63,7 +63,8 @@ def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
         assert run_deid("stack", "status", env=env).returncode == 3
         assert "was not running" in run_deid("stack", "down", env=env).stdout
 
-        assert run_deid("stack", "up", env=env).returncode == 0
+        second_up = run_deid("stack", "up", env=env)
+        assert second_up.returncode == 0, second_up.stdout + second_up.stderr
         listed = run_deid("topics", "list", env=env)
         assert "channel-raw-data" in listed.stdout, "topics must survive down/up"
         assert catalog.find_entity("kafka_topic", "t@eu") is not None, "catalog entities must survive down/up"
