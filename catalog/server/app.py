@@ -110,6 +110,9 @@ def create_app(settings: Settings | None = None, *, context: CatalogContext | No
         description="An Apache Atlas v2-compatible metadata catalog: typedefs, entities, classifications, "
         "search, lineage and audit. HTTP Basic authentication; roles viewer, steward, admin.",
         default_response_class=SafeJSONResponse,
+        # FastAPI's /docs and /redoc pull their JS from a CDN; the spec itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.catalog = context
     app.state.authenticators = [BasicAuthenticator(context.users)]
