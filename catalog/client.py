@@ -108,11 +108,12 @@ def default_credentials(settings: Settings) -> tuple[str, str]:
     if user == DEFAULT_USER and path.is_file():
         return user, path.read_text(encoding="utf-8").strip()
     hint = (
-        f", or start the embedded catalog (`deid stack up`) so {path} holds admin's password"
+        f" (the embedded catalog's first start writes admin's password to {path}; "
+        "`deid catalog user passwd admin` sets a new one there)"
         if user == DEFAULT_USER
         else ""
     )
-    raise ConfigError(f"DEID_CATALOG_PASSWORD: no password for catalog user {user!r}; set it{hint}")
+    raise ConfigError(f"DEID_CATALOG_PASSWORD: no password for catalog user {user!r}{hint}")
 
 
 class CatalogClient:

@@ -144,10 +144,17 @@ def user_add(deid: DeidContext, name: str, role: str) -> None:
 @pass_deid
 def user_passwd(deid: DeidContext, name: str) -> None:
     """Set a user's password."""
+    from catalog.server.users import ADMIN, write_secret_file
+
     users = _users(deid)
     password = _read_password()
     _run(lambda: users.update(name, _cli_actor(), password=password))
     click.echo(f"password of {name} changed")
+    path = deid.settings.admin_password_file
+    if name == ADMIN and path.is_file():
+        # Keep the embedded default working: clients read admin's password from this file.
+        write_secret_file(path, password)
+        click.echo(f"updated {path.resolve()}")
 
 
 @user.command("role")

@@ -88,6 +88,11 @@ def test_embedded_first_start_writes_a_private_password_file(tmp_path: Path) -> 
     assert "created user" not in process.stderr_text  # type: ignore[attr-defined]
     assert password_file.read_text().strip() == password
 
+    changed = _user(["passwd", "admin"], env, "a-new-admin-password")
+    assert changed.returncode == 0 and f"updated {password_file.resolve()}" in changed.stdout, changed.stderr
+    assert password_file.read_text().strip() == "a-new-admin-password"
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+
 
 def test_production_mode_has_no_default_password(tmp_path: Path) -> None:
     env = _env(tmp_path, free_port(), DEID_CATALOG_MODE="production")
