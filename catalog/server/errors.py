@@ -179,15 +179,18 @@ ErrorRenderer = Callable[[int, str], JSONResponse]
 
 
 def _renderer(request: Request) -> ErrorRenderer | None:
+    """The renderer of the longest registered prefix of the path; Atlas's shape for /api/…."""
+    path = request.url.path
+    if path.startswith("/api/"):
+        return None
     renderers: dict[str, ErrorRenderer] = getattr(request.app.state, "error_renderers", {})
-    for prefix, renderer in renderers.items():
-        if request.url.path.startswith(prefix):
-            return renderer
-    return None
+    matching = [prefix for prefix in renderers if path.startswith(prefix)]
+    return renderers[max(matching, key=len)] if matching else None
 
 
 def register_error_renderer(app: FastAPI, prefix: str, renderer: ErrorRenderer) -> None:
-    """Requests under `prefix` get framework errors (404 route, 405, 422 body) from `renderer`."""
+    """Requests under `prefix` (e.g. "/registry", or "/" for the UI's pages) get their errors, AtlasError
+    and framework errors (404 route, 405, invalid body), from `renderer(status, message)`."""
     if not hasattr(app.state, "error_renderers"):
         app.state.error_renderers = {}
     app.state.error_renderers[prefix] = renderer

@@ -183,3 +183,21 @@ def test_catalog_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     settings = load_settings()
     assert settings.catalog_mode == "production" and settings.catalog_db_url == "postgresql://u:p@db/catalog"
     assert "admin-secret-7" not in repr(settings) and settings.admin_password.get_secret_value() == "admin-secret-7"
+
+
+def test_error_renderers_by_prefix(tmp_path: Path) -> None:
+    from fastapi.responses import JSONResponse
+    from fastapi.testclient import TestClient
+
+    from catalog.server.app import create_app
+    from catalog.server.errors import register_error_renderer
+
+    app = create_app(load_settings(data_dir=tmp_path))
+    register_error_renderer(app, "/", lambda status, message: JSONResponse({"page": message}, status_code=status))
+    register_error_renderer(
+        app, "/registry", lambda status, message: JSONResponse({"error_code": status * 100 + 1}, status_code=status)
+    )
+    client = TestClient(app)
+    assert client.get("/registry/subjects").json() == {"error_code": 40401}
+    assert "page" in client.get("/nothing").json()
+    assert client.get("/api/atlas/v2/nothing").json()["errorCode"] == "ATLAS-404-00-004"
