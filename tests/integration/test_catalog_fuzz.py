@@ -19,7 +19,9 @@ SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 USER_PATHS = r"/api/deid/v1/users/"
 
 
-def _fuzz(server: CatalogServer, examples: int, user: str, password: str, *selection: str) -> tuple[int, str]:
+def _fuzz(
+    server: CatalogServer, workdir: Path, examples: int, user: str, password: str, *selection: str
+) -> tuple[int, str]:
     command = [
         SCHEMATHESIS, "run", f"{server.url}/openapi.json",
         "--checks", "not_a_server_error",
@@ -28,7 +30,8 @@ def _fuzz(server: CatalogServer, examples: int, user: str, password: str, *selec
         "--generation-database", "none", "--request-timeout", "60",
         "--auth", f"{user}:{password}", "--no-color", *selection,
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    # cwd: schemathesis keeps a .schemathesis/ cache in its working directory; not in the repo.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=workdir)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     generated = re.search(r"(\d+) generated, (\d+) passed", output)
@@ -48,14 +51,16 @@ def test_fuzzing_finds_no_server_error(
     server = start_catalog(tmp_path, database)
     try:
         # Everything but user changes, as the admin (user changes could lock the fuzzer out)…
-        cases, output = _fuzz(server, examples, "admin", server.admin_password, "--exclude-path-regex", USER_PATHS)
+        cases, output = _fuzz(
+            server, tmp_path, examples, "admin", server.admin_password, "--exclude-path-regex", USER_PATHS
+        )
         assert cases >= 20 * examples and "Authentication failed" not in output
         # …then user management, as an admin of its own.
         user, password = "fuzz-admin", "fuzz-password-1"
         server.http("admin").post(
             f"{server.url}/api/deid/v1/users", json={"name": user, "password": password, "role": "admin"}
         ).raise_for_status()
-        cases, _ = _fuzz(server, examples, user, password, "--include-path-regex", USER_PATHS)
+        cases, _ = _fuzz(server, tmp_path, examples, user, password, "--include-path-regex", USER_PATHS)
         assert cases >= examples
     finally:
         server.stop()
