@@ -16,6 +16,8 @@ COPY recognizers ./recognizers
 COPY catalog ./catalog
 COPY pipelines ./pipelines
 RUN pip install --no-cache-dir .
+# Owned by deid so a volume mounted here (the catalog's) starts writable.
+RUN mkdir -p /home/deid/.deid && chown deid:deid /home/deid/.deid
 
 USER deid
 ENV DEID_DATA_DIR=/home/deid/.deid \

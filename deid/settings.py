@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -27,7 +27,16 @@ _KAFKA_PROPERTY = re.compile(r"^[a-z][a-z0-9]*([._-][a-z0-9]+)*$")
 # Set by the client factory from the settings themselves; a config file must not fight them.
 _RESERVED_KAFKA_PROPERTIES = {"bootstrap.servers"}
 # Whose values must never appear in an error message.
-_SECRET_FIELDS = {"catalog_url", "schema_registry_url", "kafka_properties", "kafka_properties_out", "master_key"}
+_SECRET_FIELDS = {
+    "catalog_url",
+    "schema_registry_url",
+    "kafka_properties",
+    "kafka_properties_out",
+    "master_key",
+    "catalog_db",
+    "catalog_password",
+    "admin_password",
+}
 _FERNET_KEY = re.compile(r"^[A-Za-z0-9_-]{43}=$")
 
 
@@ -85,6 +94,24 @@ class Settings(BaseSettings):
     )
     catalog_url: str = Field("http://127.0.0.1:21000", description="Catalog service base URL")
     schema_registry_url: str | None = Field(None, description="Schema Registry URL (default: the catalog's /registry)")
+    catalog_db: str | None = Field(
+        None,
+        description="Catalog database as an SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db "
+        "(default: SQLite file <data_dir>/catalog/catalog.db)",
+    )
+    catalog_mode: Literal["embedded", "production"] = Field(
+        "embedded",
+        description="embedded: first start creates user admin with a generated password in "
+        "<data_dir>/catalog/admin-password; production: no default password, DEID_ADMIN_PASSWORD or "
+        "`deid catalog user add` must set one",
+    )
+    catalog_user: str | None = Field(None, description="User the catalog client authenticates as (default: admin)")
+    catalog_password: SecretStr | None = Field(
+        None, description="Password of DEID_CATALOG_USER (default: the embedded admin's password file)"
+    )
+    admin_password: SecretStr | None = Field(
+        None, description="Password given to the catalog's admin user when the catalog first starts"
+    )
     data_dir: Path = Field(Path(".deid"), description="Where local state, logs and installs live")
     cluster: str = Field("eu", description="Cluster name used in catalog qualifiedNames (<topic>@<cluster>)")
     kafka_home: Path | None = Field(None, description="Installed Kafka jars (default: <data_dir>/kafka)")
@@ -145,6 +172,20 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("catalog_db")
+    @classmethod
+    def _check_catalog_db(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError("expected an SQLAlchemy URL starting with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("catalog_user")
+    @classmethod
+    def _check_catalog_user(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}", value):
+            raise ValueError("expected a user name: letters, digits, '.', '_', '@' or '-'")
+        return value
 
     @field_validator("cluster")
     @classmethod
@@ -220,6 +261,19 @@ class Settings(BaseSettings):
     @property
     def bootstrap_out(self) -> str:
         return self.kafka_bootstrap_out or self.kafka_bootstrap
+
+    @property
+    def catalog_dir(self) -> Path:
+        """The embedded catalog's state: SQLite file, admin password file, pid and log."""
+        return self.data_dir / "catalog"
+
+    @property
+    def catalog_db_url(self) -> str:
+        return self.catalog_db or f"sqlite:///{(self.catalog_dir / 'catalog.db').resolve()}"
+
+    @property
+    def admin_password_file(self) -> Path:
+        return self.catalog_dir / "admin-password"
 
     @property
     def registry_url(self) -> str:

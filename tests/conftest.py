@@ -15,6 +15,7 @@ import pytest
 from deid.settings import ENV_PREFIX, Settings, load_settings
 from deid.stack.kafka_broker import EmbeddedKafka
 from deid.stack.process import free_port
+from tests.catalog_support import CatalogServer, PostgresCluster, start_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,7 @@ def stack_env(data_dir: Path, port: int | None = None, **extra: str) -> dict[str
             "DEID_KAFKA_BOOTSTRAP": f"127.0.0.1:{port or free_port()}",
             "DEID_KAFKA_CONTROLLER_PORT": str(free_port()),
             "DEID_KAFKA_HEAP": "512m",
+            "DEID_CATALOG_URL": f"http://127.0.0.1:{free_port()}",
             **extra,
         }
     )
@@ -123,3 +125,27 @@ def run_deid(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL cluster for the whole session (started on first use)."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogServer]:
+    """A real catalog server for the session, once per store backend (tests using it run on both)."""
+    data_dir = tmp_path_factory.mktemp(f"catalog-{request.param}")
+    database = None
+    if request.param == "postgresql":
+        database = request.getfixturevalue("postgres").create_database("catalog_session")
+    server = start_catalog(data_dir, database)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -15,7 +15,7 @@ EXIT_NOT_RUNNING = 3
 
 @click.group()
 def stack() -> None:
-    """The embedded local stack (a single-node Kafka broker, later the catalog).
+    """The embedded local stack: a single-node Kafka broker and the catalog.
 
     State, logs and pid files live under DEID_DATA_DIR; data survives `down` and `up`.
     """
@@ -32,7 +32,12 @@ def stack() -> None:
 @pass_deid
 def up(deid: DeidContext, timeout: float) -> None:
     """Start every service in the background (idempotent) and wait until each answers."""
-    for service in services(deid.settings):
+    stack_services = services(deid.settings)
+    for service in stack_services:
+        preflight = getattr(service, "preflight", None)
+        if preflight is not None:
+            preflight()  # refuse before starting anything, not after Kafka is up
+    for service in stack_services:
         click.echo(f"{service.name}: starting…", err=True)
         click.echo(f"{service.name}: {service.start(timeout)}")
 

@@ -1,7 +1,7 @@
 """The embedded local stack: the services `deid stack up` runs on this machine.
 
-Each service has `name`, `start(timeout)`, `stop()`, `status()` and `describe()`; later services
-(the catalog) join the list in `services()`. Start order is list order; stop is the reverse.
+Each service has `name`, `start(timeout)`, `stop()`, `status()` and `describe()`; `services()` lists
+them. Start order is list order (Kafka, then the catalog); stop is the reverse.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from deid.settings import Settings
+from deid.stack.catalog_service import EmbeddedCatalog
 from deid.stack.kafka_broker import EmbeddedKafka
 from deid.stack.process import StackError
 
@@ -24,4 +25,4 @@ class StackService(Protocol):
 
 
 def services(settings: Settings) -> list[StackService]:
-    return [EmbeddedKafka(settings)]
+    return [EmbeddedKafka(settings), EmbeddedCatalog(settings)]

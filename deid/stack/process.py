@@ -46,6 +46,26 @@ def tail_lines(path: Path, count: int = 15) -> str:
     return "\n".join(lines[-count:])
 
 
+def _read_cmdline_and_state(pid: int) -> tuple[str, str]:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "", "Z"
+    return cmdline, state
+
+
+def _cmdline_and_state(pid: int, settle: float = 2.0) -> tuple[str, str]:
+    """/proc's view of `pid`. A process that is just exec'ing shows an empty cmdline for a moment
+    (often right after Popen returns): wait briefly for it instead of calling it stale."""
+    cmdline, state = _read_cmdline_and_state(pid)
+    deadline = time.monotonic() + settle
+    while not cmdline.strip() and state != "Z" and time.monotonic() < deadline:
+        time.sleep(0.02)
+        cmdline, state = _read_cmdline_and_state(pid)
+    return cmdline, state
+
+
 @dataclass
 class ManagedProcess:
     """A detached process known by its pid file; `marker` must appear in its command line."""
@@ -68,11 +88,7 @@ class ManagedProcess:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            cmdline, state = "", "Z"
+        cmdline, state = _cmdline_and_state(pid)
         if self.marker not in cmdline or state == "Z":
             self.pid_file.unlink(missing_ok=True)
             return None

@@ -10,7 +10,8 @@ say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the test suite needs; installed by ./scripts/test in CI (root, apt-get).
-DEID_APT_PACKAGES=(${DEID_APT_PACKAGES:-})
+#   postgresql: the catalog's tests also run on a private PostgreSQL cluster (initdb in a temp dir).
+DEID_APT_PACKAGES=(postgresql ${DEID_APT_PACKAGES:-})
 
 find_python() {
   local candidate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.client import CatalogClient, entity
+from deid.settings import Settings
 from tests.conftest import run_deid, stack_env
 
 pytestmark = pytest.mark.kafka
@@ -30,25 +33,50 @@ def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
         up = run_deid("stack", "up", env=env)
         assert up.returncode == 0, up.stderr
         assert "kafka: started on " in up.stdout
+        assert f"catalog: started on {env['DEID_CATALOG_URL']}" in up.stdout
+        assert f"admin password in {tmp_path.resolve() / 'catalog' / 'admin-password'}" in up.stdout
         assert (tmp_path / "kafka-broker" / "kafka.pid").is_file()
+        assert (tmp_path / "catalog" / "catalog.pid").is_file()
+        catalog = CatalogClient.from_settings(Settings(data_dir=tmp_path, catalog_url=env["DEID_CATALOG_URL"]))
+        assert catalog.session_info()["userName"] == "admin"
 
         again = run_deid("stack", "up", env=env)
-        assert again.returncode == 0 and "already running" in again.stdout
+        assert again.returncode == 0 and "kafka: already running" in again.stdout
+        assert "catalog: already running" in again.stdout
 
         status = run_deid("stack", "status", "--json", env=env)
-        assert status.returncode == 0 and '"running": true' in status.stdout
+        assert status.returncode == 0
+        assert {name: state["running"] for name, state in json.loads(status.stdout).items()} == {
+            "kafka": True,
+            "catalog": True,
+        }
 
         created = run_deid("topics", "create", "--domain", "channel", env=env)
         assert created.returncode == 0, created.stderr
 
+        topic = entity("kafka_topic", {"qualifiedName": "t@eu", "name": "t", "topic": "t", "uri": "kafka://t"})
+        catalog.upsert_entity(topic)
+
         down = run_deid("stack", "down", env=env)
-        assert down.returncode == 0 and "kafka: stopped" in down.stdout
+        assert down.returncode == 0 and "kafka: stopped" in down.stdout and "catalog: stopped" in down.stdout
+        assert "catalog: stopped" in (tmp_path / "catalog" / "catalog.log").read_text()  # a graceful exit
         assert run_deid("stack", "status", env=env).returncode == 3
         assert "was not running" in run_deid("stack", "down", env=env).stdout
 
-        assert run_deid("stack", "up", env=env).returncode == 0
+        second_up = run_deid("stack", "up", env=env)
+        assert second_up.returncode == 0, second_up.stdout + second_up.stderr
         listed = run_deid("topics", "list", env=env)
         assert "channel-raw-data" in listed.stdout, "topics must survive down/up"
+        assert catalog.find_entity("kafka_topic", "t@eu") is not None, "catalog entities must survive down/up"
+
+        # A crashed catalog (kill -9): status says so, up restarts it.
+        catalog_pid = int((tmp_path / "catalog" / "catalog.pid").read_text())
+        os.kill(catalog_pid, signal.SIGKILL)
+        _wait_gone(catalog_pid)
+        crashed = run_deid("stack", "status", env=env)
+        assert crashed.returncode == 3 and "catalog: not running" in crashed.stdout
+        restarted = run_deid("stack", "up", env=env)
+        assert restarted.returncode == 0 and "catalog: started" in restarted.stdout, restarted.stderr
 
         # A crashed broker (kill -9) leaves a stale pid file: status says so, up recovers.
         pid = int((tmp_path / "kafka-broker" / "kafka.pid").read_text())
@@ -100,3 +128,17 @@ def test_non_loopback_bootstrap_is_refused(tmp_path: Path) -> None:
     result = run_deid("stack", "up", env=stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092"))
     assert result.returncode == 1
     assert "only listens on loopback" in result.stderr
+
+
+def test_catalog_address_is_checked_before_anything_starts(tmp_path: Path) -> None:
+    remote = run_deid("stack", "up", env=stack_env(tmp_path, DEID_CATALOG_URL="http://catalog.example:21000"))
+    assert remote.returncode == 1
+    assert "the embedded catalog only serves http on loopback" in remote.stderr
+    assert not (tmp_path / "kafka-broker" / "kafka.pid").exists(), "Kafka must not start when the catalog cannot"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = run_deid("stack", "up", env=stack_env(tmp_path, DEID_CATALOG_URL=f"http://127.0.0.1:{port}"))
+    assert taken.returncode == 1 and f"port {port} on 127.0.0.1 is already in use" in taken.stderr
+    assert "DEID_CATALOG_URL" in taken.stderr and not (tmp_path / "kafka-broker" / "kafka.pid").exists()

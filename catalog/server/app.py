@@ -1,0 +1,129 @@
+"""The catalog's ASGI app: `create_app(settings)` migrates the store, bootstraps typedefs and the
+admin user, and mounts one router per resource.
+
+Later parts plug in here: the Schema Registry API adds its router (prefix `/registry`) to `ROUTERS`
+and an error renderer for its prefix (`errors.register_error_renderer`); the steward UI adds its
+router at `/` and a session-cookie authenticator to `app.state.authenticators`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from catalog.server.auth import BasicAuthenticator
+from catalog.server.bootstrap import ensure_bootstrap_types
+from catalog.server.context import CatalogContext
+from catalog.server.errors import AtlasError, Code, SafeJSONResponse, atlas_response, install_error_handlers
+from catalog.server.typedefs import TypeCache, TypeDefService
+from catalog.server.users import UserService
+from catalog.store.db import Store, WriteConflict, safe_url
+from catalog.store.migrate import upgrade
+from deid import __version__
+from deid.errors import DeidError
+from deid.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+# "module:attribute" of each router, mounted in this order.
+ROUTERS: tuple[str, ...] = (
+    "catalog.server.routers.admin:router",
+    "catalog.server.routers.types:router",
+    "catalog.server.routers.entity:router",
+    "catalog.server.routers.classification:router",
+    "catalog.server.routers.audit:entity_router",
+    "catalog.server.routers.audit:router",
+    "catalog.server.routers.search:router",
+    "catalog.server.routers.lineage:router",
+    "catalog.server.routers.users:router",
+)
+# API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
+_NORMALIZED_PREFIXES = ("/api/", "/registry/")
+
+
+def initialize(settings: Settings, store: Store) -> CatalogContext:
+    """Migrate the schema, create missing bootstrap typedefs and, at first start, the admin user."""
+    try:
+        upgrade(store)
+    except OperationalError as exc:
+        password = make_url(store.url).password or "\0"
+        reason = str(exc.orig).strip().splitlines()[0].replace(str(password), "***") if exc.orig else ""
+        raise DeidError(f"cannot open the catalog database {safe_url(store.url)} (DEID_CATALOG_DB): {reason}") from None
+    cache = TypeCache()
+    typedefs = TypeDefService(store, cache)
+    touched = ensure_bootstrap_types(typedefs)
+    if touched:
+        log.info("catalog: created or upgraded %d bootstrap typedefs", len(touched))
+    users = UserService(store)
+    initial_admin = users.ensure_initial_admin(settings)
+    return CatalogContext(settings, store, cache, typedefs, users, initial_admin)
+
+
+class _NormalizePath:
+    """ASGI middleware: collapse `//` and drop a trailing `/` on API paths before routing."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            clean = re.sub(r"/{2,}", "/", path)
+            if clean.startswith(_NORMALIZED_PREFIXES) and len(clean) > 1:
+                clean = clean.rstrip("/")
+            if clean != path:
+                scope = {**scope, "path": clean, "raw_path": quote(clean).encode("ascii")}
+        await self.app(scope, receive, send)
+
+
+def _load(target: str) -> Any:
+    module, attribute = target.split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {"basicAuth": {"type": "http", "scheme": "basic"}}
+        schema["security"] = [{"basicAuth": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None, *, context: CatalogContext | None = None) -> FastAPI:
+    """The catalog app; builds (and initialises) the store from `settings` unless given a context."""
+    if context is None:
+        settings = settings or load_settings()
+        context = initialize(settings, Store(settings.catalog_db_url))
+    app = FastAPI(
+        title="deid catalog",
+        version=__version__,
+        description="An Apache Atlas v2-compatible metadata catalog: typedefs, entities, classifications, "
+        "search, lineage and audit. HTTP Basic authentication; roles viewer, steward, admin.",
+        default_response_class=SafeJSONResponse,
+        # FastAPI's /docs and /redoc pull their JS from a CDN; the spec itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.catalog = context
+    app.state.authenticators = [BasicAuthenticator(context.users)]
+    install_error_handlers(app)
+
+    @app.exception_handler(WriteConflict)
+    async def _conflict(request: Request, exc: WriteConflict) -> JSONResponse:
+        return atlas_response(AtlasError(Code.INSTANCE_ALREADY_EXISTS, "concurrent writes kept conflicting; retry"))
+
+    for target in ROUTERS:
+        app.include_router(_load(target))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(_NormalizePath)
+    return app
