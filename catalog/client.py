@@ -21,7 +21,8 @@ from typing import Any
 import requests
 
 from catalog.payloads import all_of, any_of, assigned_guid, classification, criterion, entity, object_id
-from deid.errors import ConfigError, DeidError
+from deid.credentials import DEFAULT_CATALOG_USER, catalog_credentials
+from deid.errors import DeidError
 from deid.settings import Settings
 
 __all__ = [
@@ -49,7 +50,8 @@ log = logging.getLogger(__name__)
 ATLAS = "/api/atlas"
 V2 = f"{ATLAS}/v2"
 DEID = "/api/deid/v1"
-DEFAULT_USER = "admin"
+DEFAULT_USER = DEFAULT_CATALOG_USER
+default_credentials = catalog_credentials
 _RETRY_STATUSES = {500, 502, 503, 504}
 
 
@@ -97,23 +99,6 @@ _ERRORS: dict[int, type[CatalogError]] = {
     404: NotFound,
     409: Conflict,
 }
-
-
-def default_credentials(settings: Settings) -> tuple[str, str]:
-    """DEID_CATALOG_USER / DEID_CATALOG_PASSWORD, else the embedded admin and its password file."""
-    user = settings.catalog_user or DEFAULT_USER
-    if settings.catalog_password is not None:
-        return user, settings.catalog_password.get_secret_value()
-    path = settings.admin_password_file
-    if user == DEFAULT_USER and path.is_file():
-        return user, path.read_text(encoding="utf-8").strip()
-    hint = (
-        f" (the embedded catalog's first start writes admin's password to {path}; "
-        "`deid catalog user passwd admin` sets a new one there)"
-        if user == DEFAULT_USER
-        else ""
-    )
-    raise ConfigError(f"DEID_CATALOG_PASSWORD: no password for catalog user {user!r}{hint}")
 
 
 class CatalogClient:

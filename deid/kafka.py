@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
-from deid.errors import KafkaUnavailableError
+from deid.errors import ConfigError, KafkaUnavailableError
 from deid.settings import Settings
 
 if TYPE_CHECKING:  # the registry client pulls in httpx; imported when first used
@@ -94,5 +94,13 @@ def make_registry_client(settings: Settings, **overrides: Any) -> SchemaRegistry
         "retries.wait.ms": 200,
         "retries.max.wait.ms": 1000,
     }
+    if settings.schema_registry_url is None:  # the catalog's own registry: the catalog's users and roles
+        from deid.credentials import catalog_credentials
+
+        try:
+            user, password = catalog_credentials(settings)
+            config["basic.auth.user.info"] = f"{user}:{password}"
+        except ConfigError:
+            pass  # no credentials known here: the registry answers 401, which callers report
     config.update(overrides)
     return SchemaRegistryClient(config)

@@ -1,9 +1,8 @@
 """The catalog's ASGI app: `create_app(settings)` migrates the store, bootstraps typedefs and the
 admin user, and mounts one router per resource.
 
-Later parts plug in here: the Schema Registry API adds its router (prefix `/registry`) to `ROUTERS`
-and an error renderer for its prefix (`errors.register_error_renderer`); the steward UI adds its
-router at `/` and a session-cookie authenticator to `app.state.authenticators`.
+The Schema Registry API is mounted at `/registry` (catalog/server/registry_binding.py). The steward UI
+plugs in here too: its router at `/` and a session-cookie authenticator in `app.state.authenticators`.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from catalog.server import registry_binding
 from catalog.server.auth import BasicAuthenticator
 from catalog.server.bootstrap import ensure_bootstrap_types
 from catalog.server.context import CatalogContext
@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, *, context: CatalogContext | No
 
     for target in ROUTERS:
         app.include_router(_load(target))
+    registry_binding.mount(app, context)  # the Confluent-compatible Schema Registry API at /registry
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(_NormalizePath)
     return app
