@@ -22,7 +22,7 @@ def parse_version(text: str) -> int | None:
     value = text.strip().lower()
     if value in ("latest", "-1"):
         return None
-    if value.isdigit() and 1 <= int(value) <= _MAX_VERSION:
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= _MAX_VERSION:
         return int(value)
     raise errors.invalid_version(text)
 
@@ -194,4 +194,4 @@ class SchemaRegistry:
 
 def _schema_id(value: str | int) -> int | None:
     text = str(value).strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= _MAX_VERSION else None
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= _MAX_VERSION else None

@@ -48,6 +48,7 @@ ROUTERS: tuple[str, ...] = (
 )
 # API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
 _NORMALIZED_PREFIXES = ("/api/", "/registry/")
+_ROOT_PATHS = {"/registry"}
 
 
 def initialize(settings: Settings, store: Store) -> CatalogContext:
@@ -80,6 +81,8 @@ class _NormalizePath:
             clean = re.sub(r"/{2,}", "/", path)
             if clean.startswith(_NORMALIZED_PREFIXES) and len(clean) > 1:
                 clean = clean.rstrip("/")
+                if clean in _ROOT_PATHS:  # a router's own root is declared with its slash
+                    clean += "/"
             if clean != path:
                 scope = {**scope, "path": clean, "raw_path": quote(clean).encode("ascii")}
         await self.app(scope, receive, send)

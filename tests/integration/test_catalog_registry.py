@@ -61,3 +61,10 @@ def test_roles_apply_to_the_registry(catalog: CatalogServer) -> None:
     anonymous = catalog.http(None).get(f"{catalog.url}/registry/subjects", timeout=30)
     assert anonymous.status_code == 401 and "error_code" in anonymous.json()
     assert isinstance(viewer.get_subjects(), list)
+
+
+def test_registry_root_answers_without_redirect_loops(catalog: CatalogServer) -> None:
+    http = catalog.http("viewer")
+    for path in ("/registry/", "/registry", "/registry//"):
+        answer = http.get(f"{catalog.url}{path}", timeout=30)
+        assert answer.status_code == 200, (path, answer.status_code)

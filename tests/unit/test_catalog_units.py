@@ -195,9 +195,9 @@ def test_error_renderers_by_prefix(tmp_path: Path) -> None:
     app = create_app(load_settings(data_dir=tmp_path))
     register_error_renderer(app, "/", lambda status, message: JSONResponse({"page": message}, status_code=status))
     register_error_renderer(
-        app, "/registry", lambda status, message: JSONResponse({"error_code": status * 100 + 1}, status_code=status)
+        app, "/elsewhere", lambda status, message: JSONResponse({"error_code": status * 100 + 1}, status_code=status)
     )
     client = TestClient(app)
-    assert client.get("/registry/subjects").json() == {"error_code": 40401}
+    assert client.get("/elsewhere/subjects").json() == {"error_code": 40401}
     assert "page" in client.get("/nothing").json()
     assert client.get("/api/atlas/v2/nothing").json()["errorCode"] == "ATLAS-404-00-004"

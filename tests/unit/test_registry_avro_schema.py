@@ -190,3 +190,12 @@ def test_subject_topic(subject: str, expected: tuple[str, str] | None) -> None:
     from catalog.registry.service import subject_topic
 
     assert subject_topic(subject) == expected
+
+
+def test_non_ascii_digits_are_not_ids_or_versions() -> None:
+    """'²'.isdigit() is True but int('²') fails: such path segments are invalid, never a server error."""
+    from catalog.registry.service import _schema_id, parse_version
+
+    assert _schema_id("²") is None and _schema_id("7") == 7
+    with pytest.raises(Exception, match="version"):
+        parse_version("²")
