@@ -9,8 +9,11 @@ to librdkafka.
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -89,6 +92,21 @@ class Throttle:
             self.sleep(remaining)
 
 
+@contextmanager
+def _sigint_as_flag() -> Iterator[threading.Event]:
+    """Ctrl-C sets a flag instead of raising KeyboardInterrupt, which, raised inside librdkafka's poll or a
+    delivery callback, surfaces as a SystemError. The loop checks the flag between events."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class Progress:
     """A one-line progress bar redrawn in place on a terminal."""
 
@@ -150,26 +168,30 @@ def produce_events(
     stats = stats or ProduceStats()
     throttle = Throttle(rate, sleep=producer.poll) if rate else None
     started = time.perf_counter()
-    try:
-        for event in events:
-            if throttle is not None:
-                throttle.wait(stats.produced)
-            can_go_on = _send(producer, topic, event, stats)
-            stats.produced += 1
-            stats.bytes += len(event.value)
-            if not can_go_on:
-                break
-            if truth is not None and event.spans is not None:
-                truth.write(json.dumps({"event_id": event.event_id, "spans": event.spans}) + "\n")
-            if stats.produced % POLL_EVERY == 0:
-                producer.poll(0)
-                if progress is not None:
+    with _sigint_as_flag() as stop:
+        try:
+            for event in events:
+                if stop.is_set():
+                    stats.interrupted = True
+                    break
+                if throttle is not None:
+                    throttle.wait(stats.produced)
+                can_go_on = _send(producer, topic, event, stats)
+                stats.produced += 1
+                stats.bytes += len(event.value)
+                if not can_go_on:
+                    break
+                if truth is not None and event.spans is not None:
+                    truth.write(json.dumps({"event_id": event.event_id, "spans": event.spans}) + "\n")
+                if stats.produced % POLL_EVERY == 0:
+                    producer.poll(0)
+                    if progress is not None:
+                        progress.update(stats.produced)
+                elif throttle is not None and progress is not None:  # slow runs redraw between polls too
                     progress.update(stats.produced)
-            elif throttle is not None and progress is not None:  # slow runs redraw between polls too
-                progress.update(stats.produced)
-    except KeyboardInterrupt:
-        stats.interrupted = True
-    _flush(producer, stats, flush_seconds)
+        except KeyboardInterrupt:  # off the main thread Ctrl-C still raises
+            stats.interrupted = True
+        _flush(producer, stats, flush_seconds)
     stats.seconds = time.perf_counter() - started
     if progress is not None:
         progress.close(stats.produced)
