@@ -1,0 +1,93 @@
+"""The NER corpus: deterministic per seed, spans that match the text and the tokens, disjoint templates."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from recognizers.ner import LABELS, lexicon
+from recognizers.ner.corpus import SLOT, build_corpus, template_set, template_slots
+from recognizers.ner.values import ValueFactory
+
+
+def test_same_seed_same_corpus_and_other_seed_other_corpus() -> None:
+    assert build_corpus("train", 200, seed=5) == build_corpus("train", 200, seed=5)
+    assert build_corpus("test", 200, seed=5) == build_corpus("test", 200, seed=5)
+    assert build_corpus("train", 200, seed=5) != build_corpus("train", 200, seed=6)
+
+
+def test_splits_draw_different_documents_from_one_seed() -> None:
+    train, dev = build_corpus("train", 300, seed=5), build_corpus("dev", 300, seed=5)
+    with_entities = [{text for text, spans in corpus if len(spans) > 1} for corpus in (train, dev)]
+    assert not with_entities[0] & with_entities[1]
+
+
+@pytest.mark.parametrize("split", ["train", "dev", "test"])
+def test_spans_are_labelled_text_on_token_boundaries(split: str) -> None:
+    tokenizer = spacy.blank("en")
+    labels_seen: set[str] = set()
+    for text, spans in build_corpus(split, 400, seed=11):  # type: ignore[arg-type]
+        doc = tokenizer.make_doc(text)
+        previous_end = 0
+        for start, end, label in sorted(spans):
+            assert label in LABELS
+            assert start >= previous_end, f"overlapping spans in {text!r}"
+            value = text[start:end]
+            assert value and value == value.strip(), f"span {value!r} in {text!r}"
+            assert doc.char_span(start, end) is not None, f"span {value!r} not on token boundaries in {text!r}"
+            previous_end = end
+            labels_seen.add(label)
+    assert labels_seen == set(LABELS)
+
+
+def test_heldout_templates_are_never_training_templates() -> None:
+    train, heldout = template_set("train"), template_set("test")
+    shared = set(train.all()) & set(heldout.all())
+    assert shared and all(SLOT.fullmatch(template) for template in shared), "only bare values like {CITY}"
+    assert template_set("dev") == train
+    assert len(train.sentences) >= 2 * len(heldout.sentences) >= 100
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_every_template_slot_is_known(split: str) -> None:
+    known = set(ValueFactory(seed=1, split=split).slots)
+    assert template_slots(split) <= known  # type: ignore[arg-type]
+
+
+def test_unknown_split_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown split 'validation'"):
+        build_corpus("validation", 1, seed=1)  # type: ignore[arg-type]
+
+
+def test_name_like_titles_appear_unlabelled_and_heldout_titles_stay_out_of_training() -> None:
+    train = build_corpus("train", 3000, seed=3)
+    core_hits = 0
+    for text, spans in train:
+        for title in ("Barry", "Andi Mack"):
+            start = text.find(f"tv_show: {title}")
+            if start >= 0:
+                core_hits += 1
+                assert not any(s <= start + 9 < e for s, e, _ in spans), text
+        for title in lexicon.NAME_LIKE_TV_HELDOUT:
+            assert f"watched {title} " not in text and f'"tv_show": "{title}"' not in text
+    assert core_hits > 0
+    heldout_texts = " ".join(text for text, _ in build_corpus("test", 3000, seed=3))
+    assert any(title in heldout_texts for title in lexicon.NAME_LIKE_TV_HELDOUT)
+
+
+def test_corpus_has_bare_field_values_and_negative_only_documents() -> None:
+    corpus = build_corpus("train", 2000, seed=9)
+    bare_entities = [text for text, spans in corpus if len(spans) == 1 and spans[0][:2] == (0, len(text))]
+    negatives = [text for text, spans in corpus if not spans]
+    assert len(bare_entities) > 100
+    assert len(negatives) > 100
+    assert any(text in lexicon.NAME_LIKE_TV_CORE for text in negatives)
+
+
+def test_bare_person_values_never_equal_a_title() -> None:
+    titles = {t.lower() for t in (*lexicon.NAME_LIKE_TV_CORE, *lexicon.NAME_LIKE_TV_TRAIN, *lexicon.NAME_LIKE_WORDS)}
+    values = ValueFactory(seed=2, split="train")
+    for _ in range(3000):
+        values.start_document()
+        name = " ".join(p.text for p in values.fill("FIRST", bare=True))
+        assert name.lower() not in titles
