@@ -1,7 +1,8 @@
 """Build the labelled NER corpus: sentences, multi-sentence memos, emails and short field values.
 
-Splits: `train` and `dev` render the training templates (with different seeds; dev picks the best epoch),
-`test` renders only the held-out templates, with its own seed and title lists. Output is the shape of
+Splits: `train` and `dev` render disjoint parts of the training templates (dev, with its own seed, picks
+the best epoch and guides corpus work), `test` renders only the held-out templates, with its own seed and
+title lists; nobody tunes on it. Output is the shape of
 `producers.memo.labelled_memos`: `(text, [(start, end, label), ...])` with `text[start:end]` the entity.
 The same `(split, count, seed)` always gives the same corpus.
 """
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from recognizers.ner import templates_heldout, templates_train
+from recognizers.ner import grammar, templates_heldout, templates_train
 from recognizers.ner.values import Piece, ValueFactory
 
 Split = Literal["train", "dev", "test"]
@@ -23,6 +24,11 @@ SPLITS: tuple[Split, ...] = ("train", "dev", "test")
 # Distinct seeds per split, so dev and test never replay the training draws.
 _SEED_OFFSETS: dict[str, int] = {"train": 0, "dev": 1_000_003, "test": 2_000_029}
 SLOT = re.compile(r"\{([A-Z_]+)\}")
+# Dev picks the best epoch on templates that training never sees, so it measures what the held-out split
+# measures (unseen wording) without ever looking at the held-out templates.
+DEV_EVERY = 6
+# Share of training sentences composed by `grammar` rather than taken from the hand-written templates.
+COMPOSED_SHARE = 0.5
 # Kinds of document and how often each is drawn.
 _KINDS: tuple[str, ...] = ("sentence", "memo", "email", "field")
 _KIND_WEIGHTS: tuple[float, ...] = (0.40, 0.22, 0.10, 0.28)
@@ -39,9 +45,18 @@ class TemplateSet:
         return (*self.sentences, *self.openers, *self.closers, *self.fields)
 
 
+def _dev_share(templates: tuple[str, ...], dev: bool) -> tuple[str, ...]:
+    """Every DEV_EVERY-th training template is kept for dev only; bare values (`{CITY}`) belong to both."""
+    return tuple(t for i, t in enumerate(templates) if SLOT.fullmatch(t) or (i % DEV_EVERY == DEV_EVERY - 1) == dev)
+
+
 def template_set(split: Split) -> TemplateSet:
-    source = templates_heldout if split == "test" else templates_train
-    return TemplateSet(source.SENTENCES, source.OPENERS, source.CLOSERS, source.FIELDS)
+    """Templates of a split: test = held-out; train and dev = disjoint parts of the training templates."""
+    if split == "test":
+        h = templates_heldout
+        return TemplateSet(h.SENTENCES, h.OPENERS, h.CLOSERS, h.FIELDS)
+    t, dev = templates_train, split == "dev"
+    return TemplateSet(*(_dev_share(group, dev) for group in (t.SENTENCES, t.OPENERS, t.CLOSERS, t.FIELDS)))
 
 
 class _Writer:
@@ -71,6 +86,7 @@ class CorpusBuilder:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
         self.templates = template_set(split)
+        self.composed = split == "train"  # grammar-made sentences: training only
         self.values = ValueFactory(seed + _SEED_OFFSETS[split], split)
         self.rng = self.values.rng
 
@@ -93,7 +109,7 @@ class CorpusBuilder:
             template = self.rng.choice(self.templates.fields)
             self.render(template, out, bare=SLOT.fullmatch(template) is not None)
         elif kind == "sentence":
-            self.render(self.rng.choice(self.templates.sentences), out)
+            self.render(self._sentence(), out)
         elif kind == "memo":
             self._sentences(out, self.rng.randint(2, 5), " " if self.rng.random() < 0.7 else "\n")
         else:
@@ -101,14 +117,23 @@ class CorpusBuilder:
             out.write(Piece("\n\n"))
             self._sentences(out, self.rng.randint(1, 3), " ")
             out.write(Piece("\n\n"))
-            self.render(self.rng.choice(self.templates.closers), out)
+            closers = self.templates.closers
+            self.render(
+                grammar.closing(self.rng) if self.composed and self.rng.random() < 0.5 else self.rng.choice(closers),
+                out,
+            )
         return out.result()
+
+    def _sentence(self) -> str:
+        if self.composed and self.rng.random() < COMPOSED_SHARE:
+            return grammar.compose(self.rng)
+        return self.rng.choice(self.templates.sentences)
 
     def _sentences(self, out: _Writer, count: int, separator: str) -> None:
         for index in range(count):
             if index:
                 out.write(Piece(separator))
-            self.render(self.rng.choice(self.templates.sentences), out)
+            self.render(self._sentence(), out)
 
 
 def build_corpus(split: Split, count: int, seed: int) -> list[LabelledText]:

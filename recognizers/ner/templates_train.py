@@ -61,7 +61,7 @@ SENTENCES: tuple[str, ...] = (
     "Left a voicemail for {PERSON} on {PHONE}.",
     "{PERSON} (customer {USER_ID}) disputes the charge of {AMOUNT}.",
     "Technician {PERSON} replaced the modem at {ADDRESS}.",
-    "Delivery for {PERSON} failed at {STREET}, {CITY}.",
+    "Delivery for {PERSON} failed at {ADDRESS}.",
     "Courier note: nobody home at {ADDRESS}, card left for {PERSON}.",
     "Appointment for {PERSON} confirmed for {DATETIME} in our {CITY} shop.",
     "{PERSON} from {CITY} won the monthly prize draw.",
@@ -109,7 +109,7 @@ SENTENCES: tuple[str, ...] = (
     "Report generated on {DATETIME}.",
     "Postal address: {ADDRESS}",
     "Head office: {ORG}, {ADDRESS}.",
-    "Branch: {STREET}, {CITY}.",
+    "Branch: {ADDRESS}.",
     # TV, films, channels: titles that look like names are not people
     "Streaming issue: {TV} on {CHANNEL} buffers every evening around {TIME}.",
     "{TV} season {NUM} is not available in {COUNTRY}.",

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import spacy
 
 from recognizers.ner import LABELS, lexicon
 from recognizers.ner.corpus import SLOT, build_corpus, template_set, template_slots
 from recognizers.ner.values import ValueFactory
+from tests.conftest import REPO, deid_env
 
 
 def test_same_seed_same_corpus_and_other_seed_other_corpus() -> None:
     assert build_corpus("train", 200, seed=5) == build_corpus("train", 200, seed=5)
     assert build_corpus("test", 200, seed=5) == build_corpus("test", 200, seed=5)
     assert build_corpus("train", 200, seed=5) != build_corpus("train", 200, seed=6)
+
+
+def test_the_corpus_does_not_depend_on_the_hash_seed() -> None:
+    """Set and dict order change with PYTHONHASHSEED; the corpus (and so the model) must not."""
+    code = (
+        "import hashlib, json; from recognizers.ner.corpus import build_corpus; "
+        "print(hashlib.sha256(json.dumps([build_corpus(s, 1500, 7) for s in ('train', 'test')]).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=REPO,
+            env=deid_env(PYTHONHASHSEED=hash_seed),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        for hash_seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1
 
 
 def test_splits_draw_different_documents_from_one_seed() -> None:
