@@ -106,7 +106,8 @@ class CorpusBuilder:
         out = _Writer()
         kind = self.rng.choices(_KINDS, _KIND_WEIGHTS)[0]
         if kind == "field":
-            template = self.rng.choice(self.templates.fields)
+            use_grammar = self.composed and self.rng.random() < COMPOSED_SHARE
+            template = grammar.field(self.rng) if use_grammar else self.rng.choice(self.templates.fields)
             self.render(template, out, bare=SLOT.fullmatch(template) is not None)
         elif kind == "sentence":
             self.render(self._sentence(), out)

@@ -60,6 +60,7 @@ OTHER_SUBJECTS: tuple[str, ...] = (
     "Spare keys", "New contracts", "Renewals", "Most tickets", "All parcels", "Two calls", "Three emails",
     "{ORG}'s support team", "The {ORG} app", "Insurer {ORG}", "Our partner {ORG}", "Bank {ORG}",
     "Carrier {ORG}", "{ORG} customer service", "Someone from {ORG}", "The {PRODUCT}", "Every {PRODUCT}",
+    "{CAPS}", "{CAPS}", "{CAPS}", "The {CAPS} team", "Our {CAPS} service", "{CAPS} support",
 )  # fmt: skip
 
 # Sentences about places and organisations (not people): the entity is the subject.
@@ -72,6 +73,21 @@ PLACE_CLAUSES: tuple[str, ...] = (
     "{ORG} moved to {ADDRESS}", "{ORG} has a depot in {CITY}", "Tickets from {ORG} are pending",
     "The {NATIONALITY} authorities asked for copies", "{NRP} holidays affect opening hours",
     "Stores in {COUNTRY} close early", "{CITY} customers get free shipping",
+)  # fmt: skip
+
+# TV shows and films in their usual company: the context, not the title, says it is not a person.
+MEDIA_CLAUSES: tuple[str, ...] = (
+    "{S} watched {TV}", "{S} is watching {TV}", "{S} streamed {TV} on {CHANNEL}", "{S} binged {TV}",
+    "{S} recorded {TV}", "{S} missed the last episode of {TV}", "{S} rewatched {TV}",
+    "{S} fell asleep during {TV}", "{S} loved the {TV} finale", "{S} asked when {TV} season {NUM} starts",
+    "{S} cannot play episodes of {TV}", "{S} bought the {TV} box set", "{S} rented {FILM}", "{S} bought {FILM}",
+    "{S} wants a refund for {FILM}", "{S} saw the film {FILM}", "{S} paused the movie {FILM}",
+    "{S} booked two tickets for {FILM}", "{S} subscribed to watch {TV}", "{S} recommends {TV} and {FILM}",
+    "{TV} keeps buffering", "{TV} returns on {DATE}", "{TV} was cancelled", "{TV} is trending in {COUNTRY}",
+    "{FILM} won an award", "{FILM} is available in HD", "{CHANNEL} shows {TV} at {TIME}",
+    "{TV} (S{NUM}E{NUM}) failed to load", "The new season of {TV} starts on {CHANNEL}",
+    "The cast of {TV} visited {CITY}", "A {GENRE} like {TV}", "{TV} on {CHANNEL}", "{FILM} on {CHANNEL}",
+    "Episode {NUM} of {TV} has no sound", "{TV} and {TV} are in the kids profile",
 )  # fmt: skip
 
 # "Key: value" lines of tickets and forms whose key is a capitalised word, not a name.
@@ -119,6 +135,7 @@ TAILS: tuple[str, ...] = (
     " in June", " on Saturday morning", " from {ORG}", " for {ORG}", " to {ORG}", " via {ORG}",
     " c/o {ORG}", ", {ADDRESS}", " ({CITY})", " - {CITY}", " [{ORG}]", " at {ORG}, {ADDRESS}",
     ", {CITY}", " in {COUNTRY} and {COUNTRY}", " from {ORG} in {CITY}", " with {PERSON} and {PERSON}",
+    " in {CAPS}", " via {CAPS}", " under {CAPS}", " for the {CAPS} project", " (see {CAPS})",
 )  # fmt: skip
 
 # Someone does something to a person: names in object position.
@@ -133,6 +150,22 @@ OBJECT_CLAUSES: tuple[str, ...] = (
     "Account opened for {P}", "Password reset for {P}", "Gave {P} a discount", "Apologised to {P}",
 )  # fmt: skip
 
+# Objects that are not names (lower case, or a role): "called the customer back" has no person entity.
+OTHER_OBJECTS: tuple[str, ...] = (
+    "the customer", "the caller", "her son", "his wife", "the technician", "them", "everyone", "the bank",
+    "support", "billing", "the landlord", "the courier", "the client", "our partner", "the owner", "him",
+    "her", "the team", "the tenant", "the sender", "the applicant", "both of them", "the family", "my manager",
+)  # fmt: skip
+
+# How a sentence goes on after a capitalised ordinary first word.
+WORD_CONTINUATIONS: tuple[str, ...] = (
+    " to {P}", " with {P}", " from {P}", " for {P}", " a call from {P}", " the form to {P}", " by {P}",
+    " back to {P} about {TICKET}", " - {P} again", " {P} twice", " on behalf of {P}", " {P}", " {P} today",
+    " the {PRODUCT}", " in {CITY}", " at {ADDRESS}", " {TV} on {CHANNEL}", " everything", " twice",
+    " all tickets", " and closed", " as requested", " via {ORG}", " the {NOUN} from {P}", " a {NOUN}",
+    " the {NOUN} of {P}", " of {P}", " about {P}",
+)  # fmt: skip
+
 ENDINGS: tuple[str, ...] = (".", ".", ".", ".", ".", "!", "", ";", " - thanks.", " (see notes).", "?")
 
 CLOSINGS: tuple[str, ...] = (
@@ -144,22 +177,33 @@ CLOSINGS: tuple[str, ...] = (
 
 def compose(rng: random.Random) -> str:
     """One training sentence template made of grammar parts."""
+    template = _compose(rng)
+    while "{CAPS}" in template:
+        template = template.replace("{CAPS}", _caps(rng), 1)
+    return template
+
+
+def _compose(rng: random.Random) -> str:
     roll = rng.random()
     lead = rng.choice(LEADS)
     if roll < 0.05:
         return rng.choice(STATUS_LINES)
     if roll < 0.07:
         return rng.choice(HEADINGS)
-    if roll < 0.10:
+    if roll < 0.20:
         return _sentence("", _word_start(rng), rng)
-    if roll < 0.17:
+    if roll < 0.27:
         return _sentence(lead, rng.choice(PLACE_CLAUSES) + rng.choice(TAILS), rng)
-    if roll < 0.52:
+    if roll < 0.36:
+        subject = rng.choice(PERSON_SUBJECTS[:8]) if rng.random() < 0.6 else rng.choice(OTHER_SUBJECTS[:40])
+        return _sentence(lead, rng.choice(MEDIA_CLAUSES).replace("{S}", subject) + rng.choice(TAILS), rng)
+    if roll < 0.64:
         subject = rng.choice(PERSON_SUBJECTS)
-    elif roll < 0.78:
+    elif roll < 0.85:
         subject = rng.choice(OTHER_SUBJECTS)
     else:
-        clause = rng.choice(OBJECT_CLAUSES).replace("{P}", rng.choice(PERSON_SUBJECTS[:8]))
+        target = rng.choice(PERSON_SUBJECTS[:8]) if rng.random() < 0.7 else rng.choice(OTHER_OBJECTS)
+        clause = rng.choice(OBJECT_CLAUSES).replace("{P}", target)
         return _sentence(lead, clause + rng.choice(TAILS), rng)
     if "{ROLE}" in subject:
         role = rng.choice(ROLES)
@@ -174,23 +218,76 @@ def _word_start(rng: random.Random) -> str:
     """A sentence opened by a capitalised ordinary word ("Refunds", "Callback", "Checked"), not a name."""
     word = rng.choice(_vocabulary()).capitalize()
     roll = rng.random()
-    if roll < 0.5:
+    if roll < 0.3:
         return f"{word} {rng.choice(VERB_PHRASES)}{rng.choice(TAILS)}"
-    if roll < 0.8:
+    if roll < 0.45:
         return f"{word}: {rng.choice(PERSON_SUBJECTS[:8])} {rng.choice(VERB_PHRASES)}"
-    return f"{word} and {rng.choice(_vocabulary())} {rng.choice(VERB_PHRASES)}{rng.choice(TAILS)}"
+    if roll < 0.55:
+        return f"{word} and {rng.choice(_vocabulary())} {rng.choice(VERB_PHRASES)}{rng.choice(TAILS)}"
+    person = rng.choice(PERSON_SUBJECTS[:8]) if rng.random() < 0.7 else rng.choice(OTHER_OBJECTS)
+    more = rng.choice(WORD_CONTINUATIONS).replace("{P}", person).replace("{NOUN}", rng.choice(_vocabulary()))
+    return f"{word}{more}{rng.choice(TAILS)}"
 
 
 @functools.cache
 def _vocabulary() -> tuple[str, ...]:
-    """Ordinary words of the training templates and of this grammar (sorted: the draw must not depend on
-    set order). Name-like words ("Will", "Grace") are left out: they are taught by their own templates."""
+    """Ordinary English words: those of the training templates and this grammar plus Faker's English word
+    list, minus anything that is also a given name or surname in one of the corpus locales ("Mark",
+    "Grace"), which name-like templates teach on their own. Sorted: draws must not follow set order."""
+    from faker import Faker
+
     from recognizers.ner import lexicon, templates_train
 
     texts = (*templates_train.SENTENCES, *VERB_PHRASES, *TAILS, *OTHER_SUBJECTS, *OBJECT_CLAUSES, *ROLES)
-    name_like = {w.lower() for w in lexicon.NAME_LIKE_WORDS}
-    words = {w for text in texts for w in re.findall(r"(?<![{\w])[a-z]{4,}(?![}\w])", text)}
-    return tuple(sorted(words - name_like))
+    words = {w for text in texts for w in re.findall(r"(?<![{\w])[a-z]{3,}(?![}\w])", text)}
+    words |= {w for w in Faker("en_US").get_words_list() if w.isalpha() and w.islower() and len(w) >= 3}
+    names = {w.lower() for w in lexicon.NAME_LIKE_WORDS}
+    for locale in lexicon.LOCALES:
+        for provider in Faker(locale).get_providers():
+            for attribute in ("first_names", "last_names", "first_names_male", "first_names_female"):
+                names |= {str(n).lower() for n in getattr(provider, attribute, None) or ()}
+    return tuple(sorted(words - names))
+
+
+def _caps(rng: random.Random) -> str:
+    """A capitalised phrase of ordinary words ("Account Settings"): capitals alone do not make a name."""
+    return " ".join(rng.choice(_vocabulary()).capitalize() for _ in range(rng.choice((1, 2, 2, 3))))
+
+
+FIELD_VALUES: tuple[str, ...] = (
+    "{FULL}", "{FULL}", "{PERSON}", "{FIRST}", "{LAST}", "{TITLED}", "{CITY}", "{CITY}", "{COUNTRY}",
+    "{ADDRESS}", "{STREET}", "{ORG}", "{DATE}", "{DATETIME}", "{TIME}", "{NATIONALITY}", "{RELIGION}", "{TV}",
+    "{TV}", "{FILM}", "{CHANNEL}", "{GENRE}", "{PRODUCT}", "{USER_ID}", "{EMAIL}", "{PHONE}", "{IBAN}",
+    "{CARD}", "{AMOUNT}", "{NUM}", "{TICKET}", "{NAMEWORD}", "{CAPS}", "{CAPS}",
+)  # fmt: skip
+
+
+def _key(rng: random.Random) -> str:
+    word = rng.choice(_vocabulary())
+    roll = rng.random()
+    if roll < 0.3:
+        return word
+    if roll < 0.5:
+        return f"{word}_{rng.choice(_vocabulary())}"
+    if roll < 0.7:
+        return f"{word}{rng.choice(('_name', '_id', '_date', '_city', '_at', '_by', '_type', 'Name'))}"
+    return word.capitalize() if roll < 0.9 else f"{word.capitalize()} {rng.choice(_vocabulary())}"
+
+
+def field(rng: random.Random) -> str:
+    """A field-like training document: one value, "key: value", a JSON object or a delimited row."""
+    roll = rng.random()
+    values = [rng.choice(FIELD_VALUES) for _ in range(rng.randint(2, 5))]
+    if roll < 0.3:
+        text = values[0]
+    elif roll < 0.65:
+        text = f"{_key(rng)}{rng.choice((': ', ' = ', ': ', ' - ', ' | '))}{values[0]}"
+    elif roll < 0.85:
+        pairs = ", ".join(f'"{_key(rng)}": "{v}"' for v in values)
+        text = "{" + pairs + "}" if rng.random() < 0.7 else pairs.replace('"', "")
+    else:
+        text = rng.choice(("; ", ", ", " | ", " / ")).join(values)
+    return text.replace("{CAPS}", _caps(rng))
 
 
 def _sentence(lead: str, body: str, rng: random.Random) -> str:

@@ -46,6 +46,11 @@ def _stable_city_order(faker: Faker) -> None:
             provider.cities = sorted(cities)
 
 
+def _dev_part(titles: tuple[str, ...], split: str) -> tuple[str, ...]:
+    """Every fourth name-like title is kept for dev, so dev (like the held-out split) has unseen ones."""
+    return tuple(t for i, t in enumerate(titles) if (i % 4 == 3) == (split == "dev"))
+
+
 class ValueFactory:
     """Draws slot values. `split` picks the title lists (the held-out split has titles of its own)."""
 
@@ -60,11 +65,11 @@ class ValueFactory:
         heldout = split == "test"
         self.tv_titles = (
             *lexicon.NAME_LIKE_TV_CORE,
-            *(lexicon.NAME_LIKE_TV_HELDOUT if heldout else lexicon.NAME_LIKE_TV_TRAIN),
+            *(lexicon.NAME_LIKE_TV_HELDOUT if heldout else _dev_part(lexicon.NAME_LIKE_TV_TRAIN, split)),
             *(lexicon.OTHER_TV_HELDOUT if heldout else lexicon.OTHER_TV_TRAIN),
         )
         self.films = (
-            *(lexicon.NAME_LIKE_FILMS_HELDOUT if heldout else lexicon.NAME_LIKE_FILMS_TRAIN),
+            *(lexicon.NAME_LIKE_FILMS_HELDOUT if heldout else _dev_part(lexicon.NAME_LIKE_FILMS_TRAIN, split)),
             *lexicon.OTHER_FILMS,
         )
         every_title = (
@@ -112,9 +117,9 @@ class ValueFactory:
     def _case(self, text: str) -> str:
         """Names are sometimes typed in lower or upper case (sparingly: most text is written properly)."""
         roll = self.rng.random()
-        if roll < 0.03:
+        if roll < 0.015:
             return text.lower()
-        if roll < 0.06:
+        if roll < 0.03:
             return text.upper()
         return text
 
