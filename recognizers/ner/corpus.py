@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from recognizers.ner import grammar, templates_heldout, templates_train
+from recognizers.ner import grammar, templates_dev, templates_heldout, templates_train
 from recognizers.ner.values import Piece, ValueFactory
 
 Split = Literal["train", "dev", "test"]
@@ -56,7 +56,13 @@ def template_set(split: Split) -> TemplateSet:
         h = templates_heldout
         return TemplateSet(h.SENTENCES, h.OPENERS, h.CLOSERS, h.FIELDS)
     t, dev = templates_train, split == "dev"
-    return TemplateSet(*(_dev_share(group, dev) for group in (t.SENTENCES, t.OPENERS, t.CLOSERS, t.FIELDS)))
+    shares = [_dev_share(group, dev) for group in (t.SENTENCES, t.OPENERS, t.CLOSERS, t.FIELDS)]
+    if dev:
+        d = templates_dev
+        shares = [
+            (*mine, *extra) for mine, extra in zip(shares, (d.SENTENCES, d.OPENERS, d.CLOSERS, d.FIELDS), strict=True)
+        ]
+    return TemplateSet(*shares)
 
 
 class _Writer:

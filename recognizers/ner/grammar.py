@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import random
 import re
+from pathlib import Path
 
 LEADS: tuple[str, ...] = (
     "", "", "", "", "", "", "Yesterday ", "Today ", "This morning ", "Earlier today ", "On {DATE} ",
@@ -119,7 +120,14 @@ VERB_PHRASES: tuple[str, ...] = (
     "was born in {CITY}", "works for {ORG}", "joined {ORG}", "left {ORG}", "banks with {ORG}",
     "flew to {CITY}", "drove from {CITY} to {CITY}", "stayed in {COUNTRY}", "is {NATIONALITY}",
     "is a practising {RELIGION}", "votes for the {POLITICAL}", "paid {AMOUNT}", "called from {PHONE}",
-    "wrote from {EMAIL}", "was born on {DATE}",
+    "wrote from {EMAIL}", "was born on {DATE}", "speaks {LANGUAGE}", "prefers {LANGUAGE}",
+    "reads {LANGUAGE} slowly", "asked for a {LANGUAGE} contract", "only writes in {LANGUAGE}",
+)  # fmt: skip
+
+# Languages are not NRP (a nationality is): "speaks German" vs "a German citizen".
+LANGUAGES: tuple[str, ...] = (
+    "English", "German", "French", "Spanish", "Italian", "Dutch", "Polish", "Portuguese", "Greek", "Czech",
+    "Swedish", "Turkish", "Arabic", "Ukrainian",
 )  # fmt: skip
 
 TAILS: tuple[str, ...] = (
@@ -136,6 +144,8 @@ TAILS: tuple[str, ...] = (
     " c/o {ORG}", ", {ADDRESS}", " ({CITY})", " - {CITY}", " [{ORG}]", " at {ORG}, {ADDRESS}",
     ", {CITY}", " in {COUNTRY} and {COUNTRY}", " from {ORG} in {CITY}", " with {PERSON} and {PERSON}",
     " in {CAPS}", " via {CAPS}", " under {CAPS}", " for the {CAPS} project", " (see {CAPS})",
+    ", {WORDS} pending", ", {WORDS} attached", " and {WORDS}", ", no {WORDS}", ", {WORDS} to follow",
+    ", {WORDS} of {WORDS} missing", " but {WORDS}", ", then {WORDS}",
 )  # fmt: skip
 
 # Someone does something to a person: names in object position.
@@ -166,6 +176,9 @@ WORD_CONTINUATIONS: tuple[str, ...] = (
     " the {NOUN} of {P}", " of {P}", " about {P}",
 )  # fmt: skip
 
+CASUAL_SHARE = 0.2
+CASUAL_LEADS: tuple[str, ...] = ("", "", "", "so ", "well, ", "ok ", "fyi ", "btw ", "hmm, ", "also ", "and ", "but ")
+
 ENDINGS: tuple[str, ...] = (".", ".", ".", ".", ".", "!", "", ";", " - thanks.", " (see notes).", "?")
 
 CLOSINGS: tuple[str, ...] = (
@@ -180,7 +193,10 @@ def compose(rng: random.Random) -> str:
     template = _compose(rng)
     while "{CAPS}" in template:
         template = template.replace("{CAPS}", _caps(rng), 1)
-    return template
+    while "{WORDS}" in template:
+        words = " ".join(_word(rng) for _ in range(rng.randint(1, 3)))
+        template = template.replace("{WORDS}", words, 1)
+    return template.replace("{LANGUAGE}", rng.choice(LANGUAGES))
 
 
 def _compose(rng: random.Random) -> str:
@@ -207,6 +223,7 @@ def _compose(rng: random.Random) -> str:
         return _sentence(lead, clause + rng.choice(TAILS), rng)
     if "{ROLE}" in subject:
         role = rng.choice(ROLES)
+        lead = lead if rng.random() < 0.5 else ""  # "Technician Anna Nowak ...": the role opens the sentence
         subject = subject.replace("{ROLE}", role.capitalize() if subject.startswith("{ROLE}") else role)
     body = f"{subject} {rng.choice(VERB_PHRASES)}{rng.choice(TAILS)}"
     if rng.random() < 0.25:
@@ -216,42 +233,85 @@ def _compose(rng: random.Random) -> str:
 
 def _word_start(rng: random.Random) -> str:
     """A sentence opened by a capitalised ordinary word ("Refunds", "Callback", "Checked"), not a name."""
-    word = rng.choice(_vocabulary()).capitalize()
+    word = _word(rng).capitalize()
     roll = rng.random()
     if roll < 0.3:
         return f"{word} {rng.choice(VERB_PHRASES)}{rng.choice(TAILS)}"
     if roll < 0.45:
         return f"{word}: {rng.choice(PERSON_SUBJECTS[:8])} {rng.choice(VERB_PHRASES)}"
     if roll < 0.55:
-        return f"{word} and {rng.choice(_vocabulary())} {rng.choice(VERB_PHRASES)}{rng.choice(TAILS)}"
+        return f"{word} and {_word(rng)} {rng.choice(VERB_PHRASES)}{rng.choice(TAILS)}"
     person = rng.choice(PERSON_SUBJECTS[:8]) if rng.random() < 0.7 else rng.choice(OTHER_OBJECTS)
-    more = rng.choice(WORD_CONTINUATIONS).replace("{P}", person).replace("{NOUN}", rng.choice(_vocabulary()))
+    more = rng.choice(WORD_CONTINUATIONS).replace("{P}", person).replace("{NOUN}", _word(rng))
     return f"{word}{more}{rng.choice(TAILS)}"
 
 
+WORDS_FILE = Path(__file__).parent / "data" / "english_words.txt"
+
+
 @functools.cache
-def _vocabulary() -> tuple[str, ...]:
-    """Ordinary English words: those of the training templates and this grammar plus Faker's English word
-    list, minus anything that is also a given name or surname in one of the corpus locales ("Mark",
-    "Grace"), which name-like templates teach on their own. Sorted: draws must not follow set order."""
+def _names() -> frozenset[str]:
+    """Every given name and surname of the corpus locales, lower case: these are never "ordinary words"."""
     from faker import Faker
 
-    from recognizers.ner import lexicon, templates_train
+    from recognizers.ner import lexicon
 
-    texts = (*templates_train.SENTENCES, *VERB_PHRASES, *TAILS, *OTHER_SUBJECTS, *OBJECT_CLAUSES, *ROLES)
-    words = {w for text in texts for w in re.findall(r"(?<![{\w])[a-z]{3,}(?![}\w])", text)}
-    words |= {w for w in Faker("en_US").get_words_list() if w.isalpha() and w.islower() and len(w) >= 3}
     names = {w.lower() for w in lexicon.NAME_LIKE_WORDS}
     for locale in lexicon.LOCALES:
         for provider in Faker(locale).get_providers():
             for attribute in ("first_names", "last_names", "first_names_male", "first_names_female"):
                 names |= {str(n).lower() for n in getattr(provider, attribute, None) or ()}
-    return tuple(sorted(words - names))
+    return frozenset(names)
+
+
+@functools.cache
+def _all_common_words() -> frozenset[str]:
+    """Words of the training templates and this grammar plus Faker's English word list."""
+    from faker import Faker
+
+    from recognizers.ner import templates_train
+
+    texts = (*templates_train.SENTENCES, *VERB_PHRASES, *TAILS, *OTHER_SUBJECTS, *OBJECT_CLAUSES, *ROLES)
+    words = {w for text in texts for w in re.findall(r"(?<![{\w])[a-z]{3,}(?![}\w])", text)}
+    return frozenset(
+        words | {w for w in Faker("en_US").get_words_list() if w.isalpha() and w.islower() and len(w) >= 3}
+    )
+
+
+@functools.cache
+def _all_dictionary_words() -> frozenset[str]:
+    """Tens of thousands of English words (SCOWL, `data/english_words.txt`)."""
+    lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+@functools.cache
+def _vocabulary() -> tuple[str, ...]:
+    """Common words minus given names and surnames ("Mark", "Grace": name-like templates teach those).
+    Sorted, like every pool drawn from: draws must not follow set order."""
+    return tuple(sorted(_all_common_words() - _names()))
+
+
+@functools.cache
+def _dictionary() -> tuple[str, ...]:
+    """The dictionary minus names: an unfamiliar capitalised word ("Cheque") that opens a sentence is not
+    a name for that reason alone."""
+    return tuple(sorted(_all_dictionary_words() - _names()))
+
+
+def dictionary_words() -> tuple[str, ...]:
+    """Every English word the corpus knows, names included ("page" is a word and a surname), for the
+    word-class vectors of `gazetteer`."""
+    return tuple(sorted(_all_common_words() | _all_dictionary_words()))
+
+
+def _word(rng: random.Random) -> str:
+    return rng.choice(_vocabulary() if rng.random() < 0.5 else _dictionary())
 
 
 def _caps(rng: random.Random) -> str:
     """A capitalised phrase of ordinary words ("Account Settings"): capitals alone do not make a name."""
-    return " ".join(rng.choice(_vocabulary()).capitalize() for _ in range(rng.choice((1, 2, 2, 3))))
+    return " ".join(_word(rng).capitalize() for _ in range(rng.choice((1, 2, 2, 3))))
 
 
 FIELD_VALUES: tuple[str, ...] = (
@@ -263,15 +323,15 @@ FIELD_VALUES: tuple[str, ...] = (
 
 
 def _key(rng: random.Random) -> str:
-    word = rng.choice(_vocabulary())
+    word = _word(rng)
     roll = rng.random()
     if roll < 0.3:
         return word
     if roll < 0.5:
-        return f"{word}_{rng.choice(_vocabulary())}"
+        return f"{word}_{_word(rng)}"
     if roll < 0.7:
         return f"{word}{rng.choice(('_name', '_id', '_date', '_city', '_at', '_by', '_type', 'Name'))}"
-    return word.capitalize() if roll < 0.9 else f"{word.capitalize()} {rng.choice(_vocabulary())}"
+    return word.capitalize() if roll < 0.9 else f"{word.capitalize()} {_word(rng)}"
 
 
 def field(rng: random.Random) -> str:
@@ -296,6 +356,10 @@ def _sentence(lead: str, body: str, rng: random.Random) -> str:
         if first_word not in {"I"} and not first_word.isupper():
             body = body[:1].lower() + body[1:]  # "Yesterday the customer", not "Yesterday The customer"
     text = lead + body
+    if rng.random() < CASUAL_SHARE:
+        # Chat-style notes: lower-case start, no full stop; the names in them keep their capitals.
+        text = rng.choice(CASUAL_LEADS) + text[:1].lower() + text[1:]
+        return text + rng.choice(("", "", ",", " ...", " :)", "!!"))
     if text[:1].islower() and rng.random() < 0.9:
         text = text[:1].upper() + text[1:]
     return text + rng.choice(ENDINGS)

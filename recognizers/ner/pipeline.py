@@ -1,8 +1,9 @@
 """The shape of deid's NER pipeline: blank English, a small CNN tok2vec inside the `ner` component, and a
 lookup lemmatizer so that Presidio's context enhancer (which compares context words with lemmas) works.
 
-No pretrained vectors and nothing to download: hash embeddings of NORM, PREFIX, SUFFIX and SHAPE let the
-model recognise unseen names by their spelling and their context.
+Nothing pretrained and nothing to download: hash embeddings of NORM, PREFIX, SUFFIX and SHAPE let the
+model recognise unseen names by their spelling and their context; small static word-class vectors
+(`gazetteer`) tell it which words are ordinary English words, known given names, places and so on.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recognizers.ner import lexicon
+from recognizers.ner.gazetteer import add_word_class_vectors
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -25,6 +27,8 @@ class ModelShape:
     depth: int = 4
     embed_size: int = 4000
     hidden_width: int = 64
+    word_classes: bool = True
+    """Static word-class vectors (`gazetteer`): ordinary word, given name, surname, place, ..."""
 
 
 def blank_pipeline(shape: ModelShape) -> Language:
@@ -32,6 +36,8 @@ def blank_pipeline(shape: ModelShape) -> Language:
     import spacy
 
     nlp = spacy.blank("en")
+    if shape.word_classes:
+        add_word_class_vectors(nlp)
     nlp.add_pipe(
         "ner",
         config={
@@ -44,7 +50,7 @@ def blank_pipeline(shape: ModelShape) -> Language:
                 "use_upper": True,
                 "tok2vec": {
                     "@architectures": "spacy.HashEmbedCNN.v2",
-                    "pretrained_vectors": None,
+                    "pretrained_vectors": shape.word_classes or None,
                     "width": shape.width,
                     "depth": shape.depth,
                     "embed_size": shape.embed_size,

@@ -117,7 +117,7 @@ class ValueFactory:
     def _case(self, text: str) -> str:
         """Names are sometimes typed in lower or upper case (sparingly: most text is written properly)."""
         roll = self.rng.random()
-        if roll < 0.015:
+        if roll < 0.01:
             return text.lower()
         if roll < 0.03:
             return text.upper()
