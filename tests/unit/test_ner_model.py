@@ -95,6 +95,20 @@ def test_heldout_scores_meet_the_targets(nlp: Any) -> None:
     assert scores["LOCATION"]["f1"] >= 0.75, scores["LOCATION"]
 
 
+def test_word_class_vectors_survive_saving_and_loading(nlp: Any) -> None:
+    from spacy.strings import get_string_id
+
+    from recognizers.ner.gazetteer import CLASSES, VECTORS_NAME
+
+    vectors = nlp.vocab.vectors
+    assert vectors.name == VECTORS_NAME and vectors.shape[1] == len(CLASSES)
+    for text, expected in (("Invoice", "word"), ("invoice", "word"), ("Anna", "given_name"), ("Warsaw", "place")):
+        row = vectors.find(key=get_string_id(text))
+        assert row >= 0, text
+        assert vectors.data[row][CLASSES.index(expected)] == 1.0, text
+    assert vectors.find(key=get_string_id("Okafor")) == -1  # not in any list: found by context alone
+
+
 def test_lemmas_are_never_empty_so_presidio_context_words_work(nlp: Any) -> None:
     doc = nlp("Her phone numbers were changed.")
     assert [t.lemma_ for t in doc] == ["Her", "phone", "number", "be", "changed", "."]
