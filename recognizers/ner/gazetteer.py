@@ -46,19 +46,36 @@ def _tokens(texts: set[str] | tuple[str, ...]) -> set[str]:
 
 
 @functools.cache
+def _given_names_and_surnames() -> tuple[frozenset[str], frozenset[str]]:
+    given: set[str] = set()
+    surnames: set[str] = set()
+    for locale in lexicon.LOCALES:
+        given |= _provider_values(locale, "first_names", "first_names_male", "first_names_female")
+        surnames |= _provider_values(locale, "last_names", "last_names_male", "last_names_female")
+    return frozenset(_tokens(given)), frozenset(_tokens(surnames))
+
+
+@functools.cache
+def name_words() -> frozenset[str]:
+    """Every word of a given name or surname of the corpus locales, plus the name-like words ("Grace"),
+    lower case: the corpus never uses these as "ordinary words"."""
+    given, surnames = _given_names_and_surnames()
+    return given | surnames | {w.lower() for w in lexicon.NAME_LIKE_WORDS}
+
+
+@functools.cache
 def word_classes() -> dict[str, frozenset[int]]:
     """Lower-cased word -> the indexes (into CLASSES) of every class it belongs to."""
     from recognizers.ner.grammar import dictionary_words
 
-    given, surnames, places = set(), set(), set()
+    given, surnames = _given_names_and_surnames()
+    places: set[str] = set()
     for locale in lexicon.LOCALES:
-        given |= _provider_values(locale, "first_names", "first_names_male", "first_names_female")
-        surnames |= _provider_values(locale, "last_names", "last_names_male", "last_names_female")
         places |= _provider_values(locale, "cities", "city_names", "states", "provinces", "regions")
     members: dict[int, set[str]] = {
         0: set(dictionary_words()),
-        1: _tokens(given),
-        2: _tokens(surnames),
+        1: set(given),
+        2: set(surnames),
         3: _tokens(places) | _tokens(lexicon.REAL_CITIES),
         4: _tokens(lexicon.COUNTRIES) | _tokens(_provider_values("en_US", "countries")),
         5: _tokens((*lexicon.NATIONALITIES, *lexicon.NATIONALITY_NOUNS, *lexicon.RELIGIONS, *lexicon.POLITICAL_GROUPS)),

@@ -12,6 +12,8 @@ import random
 import re
 from pathlib import Path
 
+WORDS_FILE = Path(__file__).parent / "data" / "english_words.txt"
+
 LEADS: tuple[str, ...] = (
     "", "", "", "", "", "", "Yesterday ", "Today ", "This morning ", "Earlier today ", "On {DATE} ",
     "On {DATE}, ", "At {TIME} ", "At {TIME}, ", "Last week ", "Note: ", "FYI: ", "Update: ", "Urgent: ",
@@ -246,24 +248,6 @@ def _word_start(rng: random.Random) -> str:
     return f"{word}{more}{rng.choice(TAILS)}"
 
 
-WORDS_FILE = Path(__file__).parent / "data" / "english_words.txt"
-
-
-@functools.cache
-def _names() -> frozenset[str]:
-    """Every given name and surname of the corpus locales, lower case: these are never "ordinary words"."""
-    from faker import Faker
-
-    from recognizers.ner import lexicon
-
-    names = {w.lower() for w in lexicon.NAME_LIKE_WORDS}
-    for locale in lexicon.LOCALES:
-        for provider in Faker(locale).get_providers():
-            for attribute in ("first_names", "last_names", "first_names_male", "first_names_female"):
-                names |= {str(n).lower() for n in getattr(provider, attribute, None) or ()}
-    return frozenset(names)
-
-
 @functools.cache
 def _all_common_words() -> frozenset[str]:
     """Words of the training templates and this grammar plus Faker's English word list."""
@@ -283,6 +267,12 @@ def _all_dictionary_words() -> frozenset[str]:
     """Tens of thousands of English words (SCOWL, `data/english_words.txt`)."""
     lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+def _names() -> frozenset[str]:
+    from recognizers.ner.gazetteer import name_words
+
+    return name_words()
 
 
 @functools.cache

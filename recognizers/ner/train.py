@@ -68,13 +68,12 @@ def _log(options: TrainOptions, message: str) -> None:
 def train(options: TrainOptions) -> TrainResult:
     """Train, select on dev, score on held-out, save to `options.out`; returns the figures."""
     import spacy
-    from spacy.util import compounding, fix_random_seed, minibatch
+    from spacy.util import fix_random_seed
     from thinc.api import Adam
 
     _check_out(options.out)
     started = time.perf_counter()
     fix_random_seed(options.seed)
-    rng = random.Random(options.seed)
     nlp = blank_pipeline(options.shape)
     _log(options, f"building corpus: {options.train_docs} train, {options.dev_docs} dev, {options.test_docs} test")
     train_examples, skipped = to_examples(nlp, build_corpus("train", options.train_docs, options.seed))
@@ -83,49 +82,75 @@ def train(options: TrainOptions) -> TrainResult:
     optimizer = Adam(learn_rate=options.learn_rate, L2=1e-6, grad_clip=1.0, use_averages=True)
     nlp.initialize(lambda: train_examples, sgd=optimizer)
     add_lemmatizer(nlp)
-    history: list[dict[str, Any]] = []
-    best_f1, best_epoch, epoch, stopped_by_clock = -1.0, 0, 0, False
-    deadline = started + options.max_minutes * 60
     with tempfile.TemporaryDirectory(prefix="deid-ner-") as scratch:
         best_dir = Path(scratch) / "best"
-        for epoch in range(1, options.max_epochs + 1):
-            rng.shuffle(train_examples)
-            losses: dict[str, float] = {}
-            epoch_start, words = time.perf_counter(), 0
-            for batch in minibatch(train_examples, size=compounding(options.batch_start, options.batch_stop, 1.001)):
-                nlp.update(batch, drop=options.dropout, sgd=optimizer, losses=losses)
-                words += sum(len(example.reference) for example in batch)
-            with nlp.use_params(optimizer.averages):
-                dev = evaluate(nlp, dev_corpus)
-                if dev["ALL"]["f1"] > best_f1:
-                    best_f1, best_epoch = float(dev["ALL"]["f1"]), epoch
-                    nlp.to_disk(best_dir)
-            history.append({"epoch": epoch, "loss": round(losses.get("ner", 0.0), 2), "dev_f1": dev["ALL"]["f1"]})
-            speed = words / (time.perf_counter() - epoch_start)
-            _log(
-                options,
-                f"epoch {epoch}: loss {losses.get('ner', 0.0):.1f}, dev F1 {dev['ALL']['f1']:.4f} "
-                f"(PERSON {dev['PERSON']['f1']:.4f}, LOCATION {dev['LOCATION']['f1']:.4f}), "
-                f"{speed:.0f} words/s, {time.perf_counter() - started:.0f}s in all",
-            )
-            if time.perf_counter() > deadline:
-                # A guard for slow machines; a run it stops depends on machine speed, so meta.json says so.
-                _log(options, f"stopping after epoch {epoch}: --max-minutes {options.max_minutes} reached")
-                stopped_by_clock = True
-                break
-            if epoch - best_epoch >= options.patience:
-                _log(options, f"stopping: no dev improvement for {options.patience} epochs")
-                break
+        run = _epochs(nlp, optimizer, train_examples, dev_corpus, best_dir, options, started)
         best = spacy.load(best_dir)
-    dev_scores = evaluate(best, dev_corpus)
-    test_scores = evaluate(best, test_corpus)
-    seconds = round(time.perf_counter() - started, 1)
     result = TrainResult(
-        options.out, epoch, best_epoch, seconds, skipped, dev_scores, test_scores, history, stopped_by_clock
+        out=options.out,
+        epochs=run.epochs,
+        best_epoch=run.best_epoch,
+        seconds=round(time.perf_counter() - started, 1),
+        skipped_docs=skipped,
+        dev=evaluate(best, dev_corpus),
+        test=evaluate(best, test_corpus),
+        history=run.history,
+        stopped_by_clock=run.stopped_by_clock,
     )
     best.meta.update(_meta(options, result))
     _save(best, options.out)
     return result
+
+
+@dataclass
+class _Run:
+    epochs: int = 0
+    best_epoch: int = 0
+    best_f1: float = -1.0
+    stopped_by_clock: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _epochs(
+    nlp: Any, optimizer: Any, examples: list[Any], dev_corpus: list[Any], best_dir: Path, options: TrainOptions,
+    started: float,
+) -> _Run:  # fmt: skip
+    """The training loop: one pass per epoch, dev score with averaged weights, the best epoch kept on disk."""
+    from spacy.util import compounding, minibatch
+
+    rng = random.Random(options.seed)
+    run = _Run()
+    deadline = started + options.max_minutes * 60
+    for epoch in range(1, options.max_epochs + 1):
+        run.epochs = epoch
+        rng.shuffle(examples)
+        losses: dict[str, float] = {}
+        epoch_start, words = time.perf_counter(), 0
+        for batch in minibatch(examples, size=compounding(options.batch_start, options.batch_stop, 1.001)):
+            nlp.update(batch, drop=options.dropout, sgd=optimizer, losses=losses)
+            words += sum(len(example.reference) for example in batch)
+        speed = words / (time.perf_counter() - epoch_start)
+        with nlp.use_params(optimizer.averages):
+            dev = evaluate(nlp, dev_corpus)
+            if dev["ALL"]["f1"] > run.best_f1:
+                run.best_f1, run.best_epoch = float(dev["ALL"]["f1"]), epoch
+                nlp.to_disk(best_dir)
+        run.history.append({"epoch": epoch, "loss": round(losses.get("ner", 0.0), 2), "dev_f1": dev["ALL"]["f1"]})
+        _log(
+            options,
+            f"epoch {epoch}: loss {losses.get('ner', 0.0):.1f}, dev F1 {dev['ALL']['f1']:.4f} "
+            f"(PERSON {dev['PERSON']['f1']:.4f}, LOCATION {dev['LOCATION']['f1']:.4f}), "
+            f"{speed:.0f} words/s, {time.perf_counter() - started:.0f}s in all",
+        )
+        if time.perf_counter() > deadline:
+            # A guard for slow machines; a run it stops depends on machine speed, so meta.json says so.
+            _log(options, f"stopping after epoch {epoch}: --max-minutes {options.max_minutes} reached")
+            run.stopped_by_clock = True
+            break
+        if epoch - run.best_epoch >= options.patience:
+            _log(options, f"stopping: no dev improvement for {options.patience} epochs")
+            break
+    return run
 
 
 def _meta(options: TrainOptions, result: TrainResult) -> dict[str, Any]:

@@ -31,6 +31,8 @@ _DATE_FORMATS = (
     "%d-%m-%Y", "%m-%d-%Y", "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d %B %Y", "%B %d, %Y",
     "%d %b %Y", "%b %d", "%d %B", "%A %d %B", "%B %Y", "%d/%m/%y", "%a %d %b %Y",
 )  # fmt: skip
+# How often a given name is a hyphenated compound, per locale (common in French and German).
+_COMPOUND_FIRST_NAMES: dict[str, float] = {"fr_FR": 0.2, "de_DE": 0.12, "nl_NL": 0.04, "pl_PL": 0.03}
 _TIME_FORMATS = ("%H:%M", "%H:%M", "%I:%M %p", "%I %p", "%H.%M", "%H:%M:%S")
 
 
@@ -131,9 +133,9 @@ class ValueFactory:
         last = faker.last_name()
         if locale == "es_ES" and self.rng.random() < 0.4:
             last = f"{last} {faker.last_name()}"
-        if self.rng.random() < 0.06:
-            first = f"{first}-{faker.first_name()}" if locale in {"de_DE", "fr_FR"} else first
-        if self.rng.random() < 0.05:
+        if self.rng.random() < _COMPOUND_FIRST_NAMES.get(locale, 0.02):
+            first = f"{first}-{faker.first_name()}"  # "Jean-Luc", "Hans-Peter": not a company's "X-Y"
+        if self.rng.random() < 0.07:
             last = f"{last}-{faker.last_name()}"
         return locale, _clean(first), _clean(last)
 
