@@ -1,0 +1,107 @@
+"""Held-out templates: the test split is built only from these, and training never sees them.
+
+Same kinds of text as `templates_train` (notes, tickets, emails, field values, titles that look like
+names), written with other wording, so the score says how the model does on sentences it has not seen.
+Do not tune the model on these: tune on the dev split (training templates, another seed).
+"""
+
+from __future__ import annotations
+
+SENTENCES: tuple[str, ...] = (
+    "Got a call from {PERSON} regarding a missing refund.",
+    "{PERSON} (tel. {PHONE}) wants to upgrade to the {PRODUCT}.",
+    "Talked to {PERSON} today, who is relocating to {CITY} in {DATE}.",
+    "{PERSON} says the bill sent to {ADDRESS} was wrong.",
+    "Complaint logged by {PERSON}: the engineer from {ORG} was rude.",
+    "Booking for {PERSON} and {PERSON}, arriving {DATE}, departing {DATE}.",
+    "Met {PERSON} at the {CITY} trade fair; follow up next week.",
+    "{PERSON} requested that all letters go to {ADDRESS} from {DATE}.",
+    "Identity of {PERSON} verified by passport at the {CITY} counter.",
+    "{PERSON} is disputing a payment made in {COUNTRY} on {DATE}.",
+    "Per {PERSON}, the outage started at {TIME}.",
+    "{PERSON} cannot receive texts on {PHONE} while abroad in {COUNTRY}.",
+    "Chat transcript: {FIRST} asked how to change the PIN.",
+    "{TITLED} wrote again, still waiting for the credit note.",
+    "Visit scheduled with {TITLED} at {ADDRESS} for {DATETIME}.",
+    "{TITLED} of {ORG} signed the framework agreement.",
+    "Please check with {TITLED} whether {FIRST} may collect the parcel.",
+    "{PERSON}'s new employer is {ORG}.",
+    "{PERSON}'s flat in {CITY} has no fibre coverage.",
+    "The caller, {PERSON}, gave {DATE} as her birthday.",
+    "Courier could not find {STREET}; {PERSON} will pick it up in {CITY}.",
+    "{PERSON}, who is {NATIONALITY}, needs the form in another language.",
+    "{PERSON} belongs to the local {RELIGION} parish and asked about the donation receipt.",
+    "{PERSON} is a member of the {POLITICAL} group on the council.",
+    "Transferred {PERSON} to the retention team at {TIME}.",
+    "{PERSON} forgot the password again; reset sent to {EMAIL}.",
+    "Witness statement from {PERSON}, resident of {CITY}.",
+    "Loan officer {PERSON} approved the application on {DATE}.",
+    "{PERSON} and her partner {FIRST} moved to {ADDRESS}.",
+    "Nobody answered when we called {PERSON} on {PHONE}.",
+    "{PERSON} paid {AMOUNT} from account {IBAN}.",
+    "{PERSON} noticed charges on card {CARD} from a shop in {CITY}.",
+    "Please ask {FIRST} to call {PERSON} before {TIME}.",
+    "{PERSON} was born in {CITY} and grew up in {COUNTRY}.",
+    "Interview with {PERSON} from {ORG} took place on {DATE}.",
+    "{PERSON} wondered if {PERSON} could join the call.",
+    "{PERSON} prefers to be called in the evening.",
+    "Registered office of {ORG}: {ADDRESS}.",
+    "Our {CITY} depot will be closed from {DATE} to {DATE}.",
+    "{ORG} sponsors a {NRP} youth club in {CITY}.",
+    "Traffic from {COUNTRY} doubled after the campaign of {DATE}.",
+    "The {NATIONALITY} regulator fined {ORG} last year.",
+    "Relocation of the data centre from {CITY} to {CITY} is planned for {DATE}.",
+    "Office party on {DATETIME} at {STREET}.",
+    "The promotion runs until {DATE}, {TIME}.",
+    "Viewer {USER_ID} stopped {TV} after episode {NUM}.",
+    "{TV} gets the highest ratings on {CHANNEL} every {DATE}.",
+    "My son keeps watching {TV} instead of doing homework, says {PERSON}.",
+    "Playback of {FILM} fails on the {PRODUCT}.",
+    "{FILM} bought by {USER_ID} on {DATE} for {AMOUNT}.",
+    "Top picks tonight: {TV} and {FILM}.",
+    "{TV} was renewed for another season by {CHANNEL}.",
+    "Complaint about {TV}: the audio is out of sync on {CHANNEL}.",
+    "{PERSON} asked when {TV} returns to {CHANNEL}.",
+    "Streaming {FILM} in 4K needs the {PRODUCT}.",
+    "Loved {TV}, hated {FILM}.",
+    "Hope you had a good weekend.",
+    "Frank feedback from the pilot group is attached.",
+    "Joy, the new loyalty scheme, launches soon.",
+    "Ray tracing is disabled on the {PRODUCT}.",
+    "Dawn deliveries are no longer offered.",
+    "Your request {TICKET} has been received.",
+    "Contact us at {EMAIL} or on {PHONE}.",
+    "Refunded {AMOUNT} to card {CARD}.",
+    "Mandate reference for {IBAN} updated.",
+    "Device {PRODUCT} registered to {USER_ID}.",
+    "Knowledge base: {URL}",
+    "Automatic Reply: Out Of Office",
+)
+
+OPENERS: tuple[str, ...] = (
+    "Dear Team,",
+    "Good afternoon {TITLED},",
+    "Hey {FIRST},",
+    "To whom it may concern,",
+    "Case {TICKET} - notes",
+    "Re: your message of {DATE}",
+)
+
+CLOSERS: tuple[str, ...] = (
+    "Many thanks,\n{FULL}",
+    "Warm wishes, {FIRST}",
+    "Yours sincerely,\n{FULL}",
+    "With best regards\n{FULL}, {ORG}",
+    "Speak soon.",
+)
+
+FIELDS: tuple[str, ...] = (
+    "{FULL}", "{FULL}", "{TITLED}", "{CITY}", "{COUNTRY}", "{ADDRESS}", "{ORG}", "{DATE}", "{TV}", "{TV}",
+    "{TV}", "{FILM}", "{CHANNEL}", "{PHONE}", "{IBAN}", "{USER_ID}",
+    "full_name: {FULL}", "contact = {FULL}", "Contact person: {TITLED}", "location: {CITY}",
+    "birthplace: {CITY}", "residence: {ADDRESS}", "company: {ORG}", "show: {TV}", "show: {TV}",
+    "title: {FILM}", "programme = {TV}", "channel: {CHANNEL}", "created: {DATETIME}",
+    '{"show": "{TV}", "viewer": "{USER_ID}", "watched_on": "{DATE}"}',
+    '{"patient": "{FULL}", "ward": "{NUM}", "admitted": "{DATE}", "hometown": "{CITY}"}',
+    "{FULL} | {CITY} | {PHONE}",
+)  # fmt: skip
