@@ -12,7 +12,7 @@ treated raises TreatmentError(field_path, reason) (→ DLQ); the error never car
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from deid.policy import (
 )
 from pipelines.keys.base import Keystore
 from pipelines.transforms import FieldContext, FieldFunction, TransformRegistry, TreatmentError, default_registry
+from pipelines.transforms.base import as_text
+from pipelines.transforms.encrypt import SubjectKeyCache
 from pipelines.transforms.registry import UnknownTransformError
 
 RECORD = "(record)"
@@ -74,7 +76,13 @@ class Plan:
     """A compiled policy version for one domain: `apply` for the main output, `outputs` for all of them."""
 
     def __init__(
-        self, policy: Policy, domain: Domain, main: _Output, purposes: list[PurposePlan], uncovered: set[str]
+        self,
+        policy: Policy,
+        domain: Domain,
+        main: _Output,
+        purposes: list[PurposePlan],
+        uncovered: set[str],
+        subject_keys: SubjectKeyCache | None = None,
     ) -> None:
         self.domain = domain.name
         self.version = policy.version
@@ -88,6 +96,17 @@ class Plan:
         self._subject = _getter(domain.subject_field)
         self._needs_consent = domain.consent is not None and (bool(purposes) or _uses_consent(policy))
         self._consent = _consent_reader(domain) if self._needs_consent else (lambda _record: None)
+        self._subject_keys = subject_keys if subject_keys is not None and subject_keys.used else None
+
+    def prefetch_subject_keys(self, records: Iterable[Any]) -> int:
+        """Before a batch: fetch (or create, in one keystore transaction) the per-subject keys its records
+        need that are not cached yet; the number fetched. Nothing to do without per-subject encryption."""
+        if self._subject_keys is None:
+            return 0
+        subject = self._subject
+        subjects = {as_text(subject(r)) for r in records if type(r) is dict}
+        subjects.discard(None)
+        return self._subject_keys.prime(subjects)  # type: ignore[arg-type]
 
     def apply(self, record: Any) -> dict[str, Any]:
         """The main anonymised record; TreatmentError if any covered field cannot be treated."""
@@ -167,7 +186,7 @@ def compile_policy(
         )
         for purpose in policy.purposes
     ]
-    return Plan(policy, domain, main, purposes, compiler.uncovered)
+    return Plan(policy, domain, main, purposes, compiler.uncovered, compiler.subject_keys)
 
 
 @dataclass
@@ -182,6 +201,7 @@ class _Compiler:
     def __init__(self, domain: Domain, keystore: Keystore, registry: TransformRegistry) -> None:
         self.domain, self.keystore, self.registry = domain, keystore, registry
         self.uncovered: set[str] = set()  # shared with the Plan: nested levels report into it
+        self.subject_keys = SubjectKeyCache(keystore, domain.name)  # one per plan: every per-subject rule
 
     def output(self, where: str, rules: dict[str, Rule], topic: str) -> _Output:
         tree = _Tree()
@@ -233,7 +253,7 @@ class _Compiler:
             transform = self.registry.get(rule.treatment)
         except UnknownTransformError as exc:
             raise PlanError(f"{where}.{path}: {exc}") from None
-        context = FieldContext(path, self.domain.fields[path], self.domain, self.keystore)
+        context = FieldContext(path, self.domain.fields[path], self.domain, self.keystore, self.subject_keys)
         fn = transform.compile(rule.params, context)
         return _OMIT if fn is None else fn
 

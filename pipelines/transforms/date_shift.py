@@ -18,7 +18,8 @@ from pipelines.transforms.dates import DateCodec
 from pipelines.transforms.fastcrypto import KeyedHmac
 
 OFFSET_CACHE = 100_000  # subjects whose offset stays computed
-DATE_CACHE = 8_192  # distinct date strings parsed / formatted (dates repeat a lot; timestamps less)
+DATE_CACHE = 8_192  # distinct date strings parsed (dates repeat a lot; timestamps less)
+SHIFTED_CACHE = 262_144  # (date, offset) pairs whose shifted text is kept
 
 
 def offset_days(keyed: KeyedHmac, subject: str, max_days: int) -> int:
@@ -41,24 +42,34 @@ class DateShift(Transform):
 def date_shift_function(secret: bytes, max_days: int, fmt: str, field: FieldContext) -> FieldFunction:
     codec, path, keyed = DateCodec(fmt), field.path, KeyedHmac(secret)
     parse = lru_cache(maxsize=DATE_CACHE)(codec.parse)  # errors are not cached: they re-raise each time
-    format_date = lru_cache(maxsize=DATE_CACHE)(codec.format_date)
-
-    @lru_cache(maxsize=OFFSET_CACHE)
-    def shift_of(subject: str) -> timedelta:
-        return timedelta(days=offset_days(keyed, subject, max_days))
+    format_date = codec.format_date
+    offsets: dict[str, int] = {}  # subject → days (bounded: cleared when full)
+    shifted: dict[tuple[str, int], str] = {}  # (date text, days) → shifted text: most events hit this
 
     def shift_date(value: Any, subject: Any) -> str:
         subject_text = subject if type(subject) is str else as_text(subject)
         if subject_text is None:
             raise field.subject_error(subject)
-        if not isinstance(value, str):
+        if type(value) is not str:
             raise TreatmentError(path, f"expected a date string, got a {type(value).__name__}")
+        days = offsets.get(subject_text)
+        if days is None:
+            if len(offsets) >= OFFSET_CACHE:
+                offsets.clear()
+            days = offsets[subject_text] = offset_days(keyed, subject_text, max_days)
+        key = (value, days)
+        result = shifted.get(key)
+        if result is not None:
+            return result
         try:
-            shifted = parse(value) + shift_of(subject_text)
+            result = format_date(parse(value) + timedelta(days=days))
         except ValueError as exc:
             raise TreatmentError(path, str(exc)) from None
         except OverflowError:
             raise TreatmentError(path, "the shifted date is out of range") from None
-        return format_date(shifted)
+        if len(shifted) >= SHIFTED_CACHE:
+            shifted.clear()
+        shifted[key] = result
+        return result
 
     return shift_date
