@@ -117,7 +117,9 @@ class Reidentifier:
         try:
             latest = self._client().get_latest_version(subject)
         except SchemaRegistryError as exc:
-            raise DeidError(f"no anonymised schema under {subject} in the registry (HTTP {exc.http_status_code})")
+            raise DeidError(
+                f"no anonymised schema under {subject} in the registry (HTTP {exc.http_status_code})"
+            ) from None
         encrypted = encrypted_fields(json.loads(latest.schema.schema_str))
         unknown = sorted((self._selected or set()) - set(encrypted))
         if unknown:

@@ -75,7 +75,8 @@ class WorkerOptions:
     group_id: str | None = None
     """Default `deid-pipeline-<domain>`."""
     instance_id: str = "0"
-    """Names this worker's transactional producer (exactly-once): unique per live worker of a domain."""
+    """This worker among the domain's workers: its static group membership and transactional producer.
+    Unique per live worker; the same after a restart (it then takes over at once and fences the old one)."""
     consume_timeout: float = 0.5
 
 
@@ -186,6 +187,9 @@ class Worker:
                 "enable.partition.eof": self.catch_up is not None,
                 "isolation.level": "read_committed",
                 "queued.max.messages.kbytes": 32_768,
+                # Static membership: a restarted worker (same instance id) takes its partitions back at once
+                # instead of waiting for the killed one's session to time out.
+                "group.instance.id": f"{group}-{self.options.instance_id}",
             },
         )
         if self.options.exactly_once:
@@ -398,7 +402,9 @@ class Worker:
         if error.code() == KafkaError._PARTITION_EOF:
             ends.append((msg.partition(), msg.offset()))
         elif error.fatal():
-            raise DeidError(f"the consumer of {self.domain.raw_topic} failed: {error.str()}")
+            fenced = error.code() in {KafkaError.FENCED_INSTANCE_ID, KafkaError._FENCED}
+            hint = " (another worker with the same --instance-id took over)" if fenced else ""
+            raise DeidError(f"the consumer of {self.domain.raw_topic} failed: {error.str()}{hint}")
         else:
             log.warning("consumer of %s: %s", self.domain.raw_topic, error.str())
 

@@ -58,8 +58,9 @@ def pipeline() -> None:
     "--instance-id",
     default="0",
     show_default=True,
-    help="With --exactly-once: names this worker's transactional producer; give each live worker of a domain "
-    "its own, and a restarted worker the same one (it then fences and aborts what its predecessor left open).",
+    help="This worker among the domain's workers (static group membership, transactional producer): give each "
+    "live worker its own; a restarted worker with the same id takes its partitions back at once and fences "
+    "(exactly-once: aborts) what its predecessor left open.",
 )
 @click.option("--group", "group_id", help="Consumer group (default deid-pipeline-DOMAIN).")
 @pass_deid

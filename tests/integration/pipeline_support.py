@@ -112,9 +112,12 @@ class PipelineEnv:
         assert producer.flush(30) == 0
         return ids
 
+    def start_command(self) -> list[str]:
+        return [sys.executable, "-m", "deid", "pipeline", "run", self.name]
+
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "deid", "pipeline", "run", self.name, *args],
+            [*self.start_command(), *args],
             env=self.env(),
             cwd=REPO,
             capture_output=True,
@@ -125,7 +128,7 @@ class PipelineEnv:
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "deid", "pipeline", "run", self.name, *args],
+            [*self.start_command(), *args],
             env=self.env(),
             cwd=REPO,
             stdout=subprocess.PIPE,
