@@ -58,19 +58,19 @@ class FilePolicySource:
         except OSError as exc:
             raise ConfigError(f"{self.path}: cannot read policy file ({exc.strerror})") from None
         stamp = (stat.st_mtime, stat.st_size)
-        if stamp != self._seen:
+        if stamp != self._seen or self._policy is None:
             try:
                 policy = Policy.load(self.path)
             except PolicyError as exc:
                 raise ConfigError(str(exc)) from None
-            if policy.domain != domain:
-                raise ConfigError(f"{self.path}: the policy is for domain {policy.domain!r}, not {domain!r}")
             if policy.status != "published":
                 raise ConfigError(
                     f"{self.path}: the policy has status {policy.status!r}; a worker runs only published "
                     "policies (set `status: published` and a version >= 1 once it is reviewed)"
                 )
             self._policy, self._seen = policy, stamp
+        if self._policy.domain != domain:
+            raise ConfigError(f"{self.path}: the policy is for domain {self._policy.domain!r}, not {domain!r}")
         return self._policy
 
 

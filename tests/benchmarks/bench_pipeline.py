@@ -129,7 +129,7 @@ def _run_mode(mode: str, group: str, settings: dict[str, Any], results: Any) -> 
 def run(ctx: BenchContext) -> dict[str, object]:
     from tests.integration.registry_server import serve_registry
 
-    count = ctx.count(200_000, 2_000)
+    count = ctx.count(200_000, 1_000)
     domain = load_registry().get("channel")
     with embedded_broker() as settings, tempfile.TemporaryDirectory(prefix="deid-bench-pipeline-") as tmp:
         create_domain_topics(make_admin(settings), [domain])
