@@ -25,7 +25,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from deid.errors import ConfigError, DeidError
-from deid.kafka import make_producer
+from deid.kafka import make_consumer, make_producer
 from deid.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,25 @@ def check_exactly_once(settings: Settings) -> None:
 
 def transactional_id(domain: str, instance_id: str) -> str:
     return f"deid-pipeline-{domain}-{instance_id}"
+
+
+def worker_consumer(settings: Settings, group: str, instance_id: str, report_ends: bool) -> Consumer:
+    """The raw-side consumer of a worker: offsets only ever committed explicitly (after delivery), committed
+    raw records only, static group membership (a restarted worker with the same instance id takes its
+    partitions back at once instead of waiting for the killed one's session to time out)."""
+    return make_consumer(
+        settings,
+        group,
+        "raw",
+        **{
+            "auto.offset.reset": "earliest",
+            "enable.auto.offset.store": False,
+            "enable.partition.eof": report_ends,
+            "isolation.level": "read_committed",
+            "queued.max.messages.kbytes": 32_768,
+            "group.instance.id": f"{group}-{instance_id}",
+        },
+    )
 
 
 class _Failures:

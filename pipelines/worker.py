@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
@@ -27,12 +28,20 @@ from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from deid.domains import Domain, load_registry
 from deid.errors import ConfigError, DeidError
 from deid.events import EVENT_ID_HEADER
-from deid.kafka import make_consumer, make_registry_client, reachable_admin
+from deid.kafka import make_registry_client, reachable_admin
 from deid.policy import Policy
 from deid.settings import Settings
 from pipelines.avro import AvroEncodeError
 from pipelines.catch_up import CatchUp
-from pipelines.delivery import AtLeastOnce, BatchAborted, ExactlyOnce, check_exactly_once, produce, same_cluster
+from pipelines.delivery import (
+    AtLeastOnce,
+    BatchAborted,
+    ExactlyOnce,
+    check_exactly_once,
+    produce,
+    same_cluster,
+    worker_consumer,
+)
 from pipelines.dlq import (
     DEFAULT_MAX_RECORD_BYTES,
     POLICY_VERSION_HEADER,
@@ -53,6 +62,7 @@ from pipelines.policy_source import (
     PolicySource,
     PolicyWatcher,
 )
+from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
 from pipelines.transforms.fastcrypto import KeyedHmac
 
@@ -78,46 +88,6 @@ class WorkerOptions:
     """This worker among the domain's workers: its static group membership and transactional producer.
     Unique per live worker; the same after a restart (it then takes over at once and fences the old one)."""
     consume_timeout: float = 0.5
-
-
-@dataclass
-class Summary:
-    domain: str
-    records_in: int = 0
-    records_out: int = 0
-    """Records written to the main anonymised topic."""
-    dlq_by_class: dict[str, int] = field(default_factory=dict)
-    purposes: dict[str, list[int]] = field(default_factory=dict)
-    """Purpose name → [rows written, rows its consent level left out]."""
-    uncovered: list[str] = field(default_factory=list)
-    policy_versions: list[int] = field(default_factory=list)
-    seconds: float = 0.0
-    """From the first record consumed to the last batch committed (events/s are over this time)."""
-    startup_seconds: float = 0.0
-    """From the start to the first record (policy, keys, registry, topics, group join)."""
-    metrics_port: int | None = None
-
-    @property
-    def dlq(self) -> int:
-        return sum(self.dlq_by_class.values())
-
-    @property
-    def events_per_second(self) -> float:
-        return self.records_in / self.seconds if self.seconds > 0 else 0.0
-
-    def lines(self) -> list[str]:
-        versions = ", ".join(f"v{v}" for v in self.policy_versions)
-        dlq = f"{self.dlq} to DLQ" + (
-            f" ({', '.join(f'{k} {v}' for k, v in sorted(self.dlq_by_class.items()))})" if self.dlq else ""
-        )
-        lines = [
-            f"{self.domain}: {self.records_in} in, {self.records_out} out, {dlq} in {self.seconds:.2f} s "
-            f"({self.events_per_second:.0f} events/s; start-up {self.startup_seconds:.1f} s), policy {versions}"
-        ]
-        lines += [f"  purpose {n}: {w} written, {s} left out by consent" for n, (w, s) in sorted(self.purposes.items())]
-        if self.uncovered:
-            lines.append(f"  dropped fields no rule covers: {', '.join(sorted(self.uncovered))}")
-        return lines
 
 
 class Worker:
@@ -161,7 +131,8 @@ class Worker:
             )
         if self._keystore is None:
             self._keystore = open_keystore(settings)
-        self._record_key = KeyedHmac(self._keystore.current(self._ensure_key()).material).digest
+        self._keystore.ensure(RECORD_KEY, "secret")
+        self._record_key = KeyedHmac(self._keystore.current(RECORD_KEY).material).digest
         self._keys: dict[bytes, bytes] = {}
         self.raw_admin = reachable_admin(settings, "raw")
         self.out_admin = self.raw_admin if same_cluster(settings) else reachable_admin(settings, "out")
@@ -177,21 +148,7 @@ class Worker:
         self.watcher = PolicyWatcher(self.source, domain.name, policy, self.options.policy_poll_seconds)
         self._activate(policy)
         group = self.options.group_id or f"deid-pipeline-{domain.name}"
-        self.consumer = make_consumer(
-            settings,
-            group,
-            "raw",
-            **{
-                "auto.offset.reset": "earliest",
-                "enable.auto.offset.store": False,
-                "enable.partition.eof": self.catch_up is not None,
-                "isolation.level": "read_committed",
-                "queued.max.messages.kbytes": 32_768,
-                # Static membership: a restarted worker (same instance id) takes its partitions back at once
-                # instead of waiting for the killed one's session to time out.
-                "group.instance.id": f"{group}-{self.options.instance_id}",
-            },
-        )
+        self.consumer = worker_consumer(settings, group, self.options.instance_id, self.catch_up is not None)
         if self.options.exactly_once:
             self.delivery: AtLeastOnce | ExactlyOnce = ExactlyOnce(
                 settings, self.consumer, domain.name, self.options.instance_id
@@ -207,11 +164,6 @@ class Worker:
             self.summary.metrics_port = self._metrics_server.port
             log.info("metrics on http://127.0.0.1:%d/metrics", self._metrics_server.port)
 
-    def _ensure_key(self) -> str:
-        assert self._keystore is not None
-        self._keystore.ensure(RECORD_KEY, "secret")
-        return RECORD_KEY
-
     def _activate(self, policy: Policy) -> None:
         """Compile, register the schemas, create missing output topics, report lineage; then switch."""
         assert self._keystore is not None
@@ -221,9 +173,8 @@ class Worker:
         ensure_topics(self.out_admin, topics, self._partitions)
         self.plan, self.encoders, self.policy = plan, encoders, policy
         self._version_header = (POLICY_VERSION_HEADER, str(policy.version).encode())
-        self._purpose_names = {policy.purpose_topic(p): p.name for p in policy.purposes}
-        for name in self._purpose_names.values():
-            self.summary.purposes.setdefault(name, [0, 0])
+        for purpose in policy.purposes:
+            self.summary.purposes.setdefault(purpose.name, [0, 0])
         self.summary.policy_versions.append(policy.version)
         self.watcher.accept(policy)
         self.metrics.set_state(policy_version=policy.version)
@@ -436,18 +387,10 @@ class Worker:
         seconds: float,
     ) -> None:
         summary, plan = self.summary, self.plan
-        summary.records_in += records_in
-        summary.records_out += out_by_topic.get(self.domain.anonymised_topic, 0)
-        dlq_by_class: dict[str, int] = {}
-        for _, rejection in rejected:
-            dlq_by_class[rejection.error_class] = dlq_by_class.get(rejection.error_class, 0) + 1
-            summary.dlq_by_class[rejection.error_class] = summary.dlq_by_class.get(rejection.error_class, 0) + 1
-        skipped = {}
-        for purpose, before in zip(plan.purposes, skipped_before, strict=True):
-            counts = summary.purposes.setdefault(purpose.name, [0, 0])
-            counts[0] += out_by_topic.get(purpose.topic, 0)
-            counts[1] += purpose.skipped - before
-            skipped[purpose.name] = purpose.skipped - before
+        dlq_by_class = Counter(rejection.error_class for _, rejection in rejected)
+        skipped = {p.name: p.skipped - before for p, before in zip(plan.purposes, skipped_before, strict=True)}
+        written = {p.name: out_by_topic.get(p.topic, 0) for p in plan.purposes}
+        summary.add_batch(records_in, out_by_topic.get(self.domain.anonymised_topic, 0), dlq_by_class, written, skipped)
         self.metrics.batch_committed(records_in, out_by_topic, dlq_by_class, skipped, seconds)
         if self._first_record is not None:
             summary.seconds = time.perf_counter() - self._first_record

@@ -23,7 +23,7 @@ from pipelines.keys import LocalKeystore
 from pipelines.metrics import MetricsServer, PipelineMetrics
 from pipelines.policy_source import FilePolicySource, PolicyWatcher, StaticPolicySource
 from pipelines.reidentify import ERASED, Reidentifier, encrypted_fields
-from pipelines.worker import Summary
+from pipelines.summary import Summary
 
 POLICIES = Path(__file__).resolve().parents[2] / "pipelines" / "policies"
 
