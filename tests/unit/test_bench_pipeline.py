@@ -14,7 +14,8 @@ def test_bench_pipeline_quick(tmp_path: Path) -> None:
     result = bench_pipeline.run(ctx)
     written = json.loads(write_result(ctx, bench_pipeline.NAME, result).read_text())
     assert written["bench"] == "pipeline" and written["events"] == 1000
-    for key in ("passthrough_eps", "deid_eps", "deid_subject_keys_eps", "naive_eps", "worker_peak_rss_mb"):
+    keys = ("passthrough_eps", "deid_eps", "deid_subject_keys_eps", "deid_subject_keys_cold_eps", "naive_eps")
+    for key in (*keys, "worker_peak_rss_mb", "subjects"):
         assert written[key] > 0, key
     assert set(written["eps_by_round"]) == set(bench_pipeline.MODES)
     assert written["deid_vs_passthrough"] == round(written["deid_eps"] / written["passthrough_eps"], 3)
