@@ -57,6 +57,9 @@ class _Node:
 class _Output:
     topic: str
     root: _Node
+    uncovered: set[str] = field(default_factory=set)
+    """Paths seen that this output's rules do not cover: the Plan's for the main output; a purpose
+    leaving fields out is by design, so its own set is never reported."""
     always_flagged: bool = False
     flag_when: list[Callable[[Any], bool]] = field(default_factory=list)
     has_flag: bool = False  # set once compiled: does this output carry the data_redacted field?
@@ -144,7 +147,7 @@ class Plan:
         raise TreatmentError(*problem)
 
     def _emit(self, output: _Output, record: dict[str, Any], subject: Any, level: Any) -> dict[str, Any]:
-        out = _apply_node(output.root, record, subject, level, self.uncovered)
+        out = _apply_node(output.root, record, subject, level, output.uncovered)
         if output.has_flag:
             out[REDACTED_FLAG_FIELD] = output.always_flagged or any(when(level) for when in output.flag_when)
         return out
@@ -176,13 +179,13 @@ def compile_policy(
     """Check the policy against the domain and compile every rule once (PolicyError / PlanError if not)."""
     check_policy(policy, domain, f"policy {policy.domain} v{policy.version}")
     compiler = _Compiler(domain, keystore, registry or default_registry())
-    main = compiler.output("rules", policy.rules, domain.anonymised_topic)
+    main = compiler.output("rules", policy.rules, domain.anonymised_topic, compiler.uncovered)
     purposes = [
         PurposePlan(
             purpose.name,
             policy.purpose_topic(purpose),
             purpose.admits,
-            compiler.output(f"purposes.{purpose.name}.rules", purpose.rules, policy.purpose_topic(purpose)),
+            compiler.output(f"purposes.{purpose.name}.rules", purpose.rules, policy.purpose_topic(purpose), set()),
         )
         for purpose in policy.purposes
     ]
@@ -200,14 +203,14 @@ class _Tree:
 class _Compiler:
     def __init__(self, domain: Domain, keystore: Keystore, registry: TransformRegistry) -> None:
         self.domain, self.keystore, self.registry = domain, keystore, registry
-        self.uncovered: set[str] = set()  # shared with the Plan: nested levels report into it
+        self.uncovered: set[str] = set()  # the main output's, shared with the Plan: nested levels report into it
         self.subject_keys = SubjectKeyCache(keystore, domain.name)  # one per plan: every per-subject rule
 
-    def output(self, where: str, rules: dict[str, Rule], topic: str) -> _Output:
+    def output(self, where: str, rules: dict[str, Rule], topic: str, uncovered: set[str]) -> _Output:
         tree = _Tree()
         for path, rule in rules.items():
             self._insert(tree, where, path, rule)
-        output = _Output(topic, _Node("", frozenset(), [], []))
+        output = _Output(topic, _Node("", frozenset(), [], []), uncovered)
         output.root = self._node(tree, "", where, output)
         output.has_flag = output.always_flagged or bool(output.flag_when)
         return output
@@ -245,7 +248,7 @@ class _Compiler:
             child_prefix = f"{child_path}[]." if is_array else f"{child_path}."
             sub = self._node(child, child_prefix, where, output)
             slot = _array_slot if is_array else _object_slot
-            node.slots.append((key, slot(sub, child_path, self.uncovered)))
+            node.slots.append((key, slot(sub, child_path, output.uncovered)))
         return node
 
     def _function(self, rule: TreatmentRule, path: str, where: str) -> Any:

@@ -56,14 +56,16 @@ class PipelineEnv:
     def settings(self) -> Settings:
         return self.kafka.settings
 
-    def env(self, **extra: str) -> dict[str, str]:
-        return self.kafka.env(
+    def env(self, **extra: str | None) -> dict[str, str]:
+        """Environment for a `deid` subprocess on this copy; an `extra` value of None removes the variable."""
+        env = self.kafka.env(
             DEID_CONFIG=str(self.config),
             DEID_DATA_DIR=str(self.data_dir),
             DEID_MASTER_KEY=self.master_key,
             DEID_SCHEMA_REGISTRY_URL=self.registry_url,
-            **extra,
         )
+        env.update({k: v for k, v in extra.items() if v is not None})
+        return {k: v for k, v in env.items() if extra.get(k, "") is not None}
 
     def worker_settings(self) -> Settings:
         return Settings(
