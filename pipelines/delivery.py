@@ -119,6 +119,19 @@ def produce(producer: Producer, topic: str, value: bytes | None, key: bytes | No
             producer.poll(0.05)
 
 
+def rewind(consumer: Consumer, messages: list[Any]) -> None:
+    """Seek each partition back to its first offset in `messages` (after an aborted transaction)."""
+    first: dict[tuple[str, int], int] = {}
+    for msg in messages:
+        if msg.error() is None:
+            first.setdefault((msg.topic(), msg.partition()), msg.offset())
+    for (topic, partition), offset in first.items():
+        try:
+            consumer.seek(TopicPartition(topic, partition, offset))
+        except KafkaException as exc:  # the partition moved to another worker meanwhile
+            log.info("not rewinding %s [%s]: %s", topic, partition, exc.args[0].str())
+
+
 class AtLeastOnce:
     def __init__(self, settings: Settings, consumer: Consumer) -> None:
         self.consumer = consumer

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from deid.errors import ConfigError
+
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -152,8 +154,10 @@ class MetricsServer:
     """`GET /metrics` (and `/`) on 127.0.0.1:port in a daemon thread."""
 
     def __init__(self, metrics: PipelineMetrics, port: int, host: str = "127.0.0.1") -> None:
-        handler = _handler(metrics)
-        self._server = ThreadingHTTPServer((host, port), handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), _handler(metrics))
+        except OSError as exc:
+            raise ConfigError(f"--metrics-port: cannot serve metrics on {host}:{port} ({exc.strerror})") from None
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"metrics-{port}", daemon=True)
@@ -163,7 +167,8 @@ class MetricsServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()  # waits for serve_forever to return: only when it runs
         self._server.server_close()
 
 

@@ -1,13 +1,12 @@
 """The per-domain de-identification worker: consume raw JSON, apply the policy, produce Avro, commit.
 
 One consumer-group member (group `deid-pipeline-<domain>`; run N for N partitions) reads
-`<domain>-raw-data` a batch at a time (`consume(num_messages=batch_size)`). Per batch it decodes every
-record (bad ones → DLQ, see `dlq.py`), fetches missing per-subject keys in one keystore call, applies the
-compiled plan, encodes each output with its registered anonymised schema, produces to
-`<domain>-anonymised-data` and the purpose topics (out side) with the raw event id and the policy
-version as headers, then makes outputs and offsets durable together (`delivery.py`). The output key is a
-keyed hash of the raw key (the raw key is usually the subject id in clear): one subject still maps to
-one partition, and the key reveals nothing.
+`<domain>-raw-data` a batch at a time. Per batch it decodes every record (bad ones → DLQ, `dlq.py`),
+fetches missing per-subject keys in one keystore call, applies the compiled plan, encodes each output
+with its registered schema, produces to `<domain>-anonymised-data` and the purpose topics (out side) with
+the raw event id and the policy version as headers, then makes outputs and offsets durable together
+(`delivery.py`). The output key is a keyed hash of the raw key (usually the subject id in clear): one
+subject still maps to one partition, and the key reveals nothing.
 
 The policy is compiled once per version. The worker asks its PolicySource every few seconds and switches
 between two batches when a new version is published; a version that cannot be compiled or registered is
@@ -23,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaError, Message, TopicPartition
 
 from deid.domains import Domain, load_registry
 from deid.errors import ConfigError, DeidError
@@ -39,6 +38,7 @@ from pipelines.delivery import (
     ExactlyOnce,
     check_exactly_once,
     produce,
+    rewind,
     same_cluster,
     worker_consumer,
 )
@@ -112,6 +112,7 @@ class Worker:
         self._owns_keystore = keystore is None
         self._reported_uncovered: set[str] = set()
         self._rejected_version: int | None = None
+        self._aborts = 0
         if options.exactly_once:
             check_exactly_once(settings)  # before anything connects
 
@@ -239,16 +240,16 @@ class Worker:
         self.metrics.forget_partitions(tp.partition for tp in partitions)
 
     def _batch(self, messages: list[Message]) -> None:
-        aborts = 0
-        while True:
-            try:
-                self._process(messages)
-                return
-            except BatchAborted as exc:
-                aborts += 1
-                if aborts >= MAX_ABORTS_IN_A_ROW:
-                    raise DeidError(f"{aborts} transactions in a row were aborted (last: {exc}); stopping") from None
-                log.warning("transaction aborted (%s); processing the batch again", exc)
+        """Process one batch. An aborted transaction rewound the consumer to the batch start: the next
+        consume reads it again (from the partitions still assigned to this worker)."""
+        try:
+            self._process(messages)
+            self._aborts = 0
+        except BatchAborted as exc:
+            self._aborts += 1
+            if self._aborts >= MAX_ABORTS_IN_A_ROW:
+                raise DeidError(f"{self._aborts} transactions in a row were aborted (last: {exc}); stopping") from None
+            log.warning("transaction aborted (%s); the batch will be read again", exc)
 
     def _process(self, messages: list[Message]) -> None:
         started = time.perf_counter()
@@ -286,7 +287,7 @@ class Worker:
         except BatchAborted:
             for purpose, before in zip(plan.purposes, skipped_before, strict=True):
                 purpose.skipped = before
-            self._rewind(messages)
+            rewind(self.consumer, messages)
             raise
         self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
 
@@ -363,18 +364,6 @@ class Worker:
         if self.catch_up is not None:
             for partition, offset in ends:
                 self.catch_up.end_reached(partition, offset)
-
-    def _rewind(self, messages: list[Message]) -> None:
-        """Seek each partition back to its first offset in the batch (after an aborted transaction)."""
-        first: dict[int, int] = {}
-        for msg in messages:
-            if msg.error() is None:
-                first.setdefault(msg.partition(), msg.offset())
-        for partition, offset in first.items():
-            try:
-                self.consumer.seek(TopicPartition(self.domain.raw_topic, partition, offset))
-            except KafkaException as exc:  # the partition moved to another worker meanwhile
-                log.info("not rewinding partition %s: %s", partition, exc.args[0].str())
 
     def _committed(
         self,

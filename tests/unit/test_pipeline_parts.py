@@ -116,6 +116,15 @@ def test_metrics_text_exposition_over_http() -> None:
     assert 'partition="0"' not in metrics.render()
 
 
+def test_metrics_port_in_use_is_a_clear_config_error() -> None:
+    first = MetricsServer(PipelineMetrics("d"), 0)
+    try:
+        with pytest.raises(ConfigError, match=rf"--metrics-port: cannot serve metrics on 127.0.0.1:{first.port}"):
+            MetricsServer(PipelineMetrics("d"), first.port)
+    finally:
+        first.stop()
+
+
 # --- catch-up ---
 
 
