@@ -130,9 +130,15 @@ def _committed(env: PipelineEnv, partitions: int) -> int:
         consumer.close()
 
 
-@pytest.mark.parametrize("exactly_once", [True, False], ids=["exactly-once", "at-least-once"])
-def test_kill_9_mid_stream_then_restart(kafka: Broker, tmp_path: Path, registry_url: str, exactly_once: bool) -> None:
-    env = pipeline_env(kafka, "channel", tmp_path, registry_url, partitions=2)
+@pytest.mark.parametrize(
+    ("base", "exactly_once"),
+    [("clickstream", True), ("channel", False)],
+    ids=["exactly-once-with-a-purpose-stream", "at-least-once"],
+)
+def test_kill_9_mid_stream_then_restart(
+    kafka: Broker, tmp_path: Path, registry_url: str, base: str, exactly_once: bool
+) -> None:
+    env = pipeline_env(kafka, base, tmp_path, registry_url, partitions=2)
     total = 20_000
     ids = env.produce(total, seed=5)
     mode = ["--exactly-once"] if exactly_once else []
@@ -157,6 +163,11 @@ def test_kill_9_mid_stream_then_restart(kafka: Broker, tmp_path: Path, registry_
     assert set(counts) == set(ids)  # nothing lost
     if exactly_once:
         assert max(counts.values()) == 1 and len(out) == total  # nothing duplicated (read_committed)
+        # The purpose stream was written in the same transactions: its rows exactly once too.
+        purpose = read_topic(env.settings, f"{env.name}-recommender-data")
+        qualifying = {e for e, raw in env.raw_values.items() if raw["consent_level"] >= 2}
+        purpose_counts = Counter(headers_of(m)[EVENT_ID_HEADER] for m in purpose)
+        assert set(purpose_counts) == qualifying and max(purpose_counts.values()) == 1
     assert _committed(env, 2) == total
 
 
