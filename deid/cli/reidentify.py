@@ -91,13 +91,13 @@ def reidentify(
                 sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
                 sys.stdout.flush()
         finally:
-            if producer is not None and producer.flush(30):
-                raise DeidError(f"re-identified records not all delivered to {to_topic}")
-            stats = reidentifier.stats
-            destination = to_topic or "stdout"
+            undelivered = producer.flush(30) if producer is not None else 0
+            stats, destination = reidentifier.stats, to_topic or "stdout"
             audit.reidentified(user, domain.name, sorted(stats.fields), stats.records, destination)
     finally:
         keystore.close()
+    if undelivered:
+        raise DeidError(f"{undelivered} re-identified record(s) were not delivered to {to_topic}")
     click.echo(
         f"{stats.records} record(s) from {domain.anonymised_topic} to {destination}: {stats.decrypted} value(s) "
         f"decrypted, {stats.erased} erased, {stats.undecryptable} undecryptable",
