@@ -84,9 +84,7 @@ def worker_consumer(settings: Settings, group: str, instance_id: str, report_end
             "enable.auto.offset.store": False,
             "enable.partition.eof": report_ends,
             "isolation.level": "read_committed",
-            # Prefetch a few batches, not whole partitions (librdkafka's default is 100k records each).
-            "queued.min.messages": 20_000,
-            "queued.max.messages.kbytes": 16_384,
+            "queued.max.messages.kbytes": 32_768,
             "group.instance.id": f"{group}-{instance_id}",
         },
     )
