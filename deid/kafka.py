@@ -87,6 +87,9 @@ def make_registry_client(settings: Settings, **overrides: Any) -> SchemaRegistry
     DEID_SCHEMA_REGISTRY_URL is set; credentials may ride in the URL as user:password@host)."""
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
+    # The HTTP client logs every request URL at INFO, credentials in the URL included: keep it to warnings.
+    for name in ("httpx", "httpx2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     config: dict[str, Any] = {
         "url": settings.registry_url,
         "timeout": 10,

@@ -12,7 +12,7 @@ treated raises TreatmentError(field_path, reason) (→ DLQ); the error never car
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from deid.policy import (
 )
 from pipelines.keys.base import Keystore
 from pipelines.transforms import FieldContext, FieldFunction, TransformRegistry, TreatmentError, default_registry
+from pipelines.transforms.base import as_text
+from pipelines.transforms.encrypt import SubjectKeyCache
 from pipelines.transforms.registry import UnknownTransformError
 
 RECORD = "(record)"
@@ -55,6 +57,9 @@ class _Node:
 class _Output:
     topic: str
     root: _Node
+    uncovered: set[str] = field(default_factory=set)
+    """Paths seen that this output's rules do not cover: the Plan's for the main output; a purpose
+    leaving fields out is by design, so its own set is never reported."""
     always_flagged: bool = False
     flag_when: list[Callable[[Any], bool]] = field(default_factory=list)
     has_flag: bool = False  # set once compiled: does this output carry the data_redacted field?
@@ -74,7 +79,13 @@ class Plan:
     """A compiled policy version for one domain: `apply` for the main output, `outputs` for all of them."""
 
     def __init__(
-        self, policy: Policy, domain: Domain, main: _Output, purposes: list[PurposePlan], uncovered: set[str]
+        self,
+        policy: Policy,
+        domain: Domain,
+        main: _Output,
+        purposes: list[PurposePlan],
+        uncovered: set[str],
+        subject_keys: SubjectKeyCache | None = None,
     ) -> None:
         self.domain = domain.name
         self.version = policy.version
@@ -88,6 +99,17 @@ class Plan:
         self._subject = _getter(domain.subject_field)
         self._needs_consent = domain.consent is not None and (bool(purposes) or _uses_consent(policy))
         self._consent = _consent_reader(domain) if self._needs_consent else (lambda _record: None)
+        self._subject_keys = subject_keys if subject_keys is not None and subject_keys.used else None
+
+    def prefetch_subject_keys(self, records: Iterable[Any]) -> int:
+        """Before a batch: fetch (or create, in one keystore transaction) the per-subject keys its records
+        need that are not cached yet; the number fetched. Nothing to do without per-subject encryption."""
+        if self._subject_keys is None:
+            return 0
+        subject = self._subject
+        subjects = {as_text(subject(r)) for r in records if type(r) is dict}
+        subjects.discard(None)
+        return self._subject_keys.prime(subjects)  # type: ignore[arg-type]
 
     def apply(self, record: Any) -> dict[str, Any]:
         """The main anonymised record; TreatmentError if any covered field cannot be treated."""
@@ -125,7 +147,7 @@ class Plan:
         raise TreatmentError(*problem)
 
     def _emit(self, output: _Output, record: dict[str, Any], subject: Any, level: Any) -> dict[str, Any]:
-        out = _apply_node(output.root, record, subject, level, self.uncovered)
+        out = _apply_node(output.root, record, subject, level, output.uncovered)
         if output.has_flag:
             out[REDACTED_FLAG_FIELD] = output.always_flagged or any(when(level) for when in output.flag_when)
         return out
@@ -157,17 +179,17 @@ def compile_policy(
     """Check the policy against the domain and compile every rule once (PolicyError / PlanError if not)."""
     check_policy(policy, domain, f"policy {policy.domain} v{policy.version}")
     compiler = _Compiler(domain, keystore, registry or default_registry())
-    main = compiler.output("rules", policy.rules, domain.anonymised_topic)
+    main = compiler.output("rules", policy.rules, domain.anonymised_topic, compiler.uncovered)
     purposes = [
         PurposePlan(
             purpose.name,
             policy.purpose_topic(purpose),
             purpose.admits,
-            compiler.output(f"purposes.{purpose.name}.rules", purpose.rules, policy.purpose_topic(purpose)),
+            compiler.output(f"purposes.{purpose.name}.rules", purpose.rules, policy.purpose_topic(purpose), set()),
         )
         for purpose in policy.purposes
     ]
-    return Plan(policy, domain, main, purposes, compiler.uncovered)
+    return Plan(policy, domain, main, purposes, compiler.uncovered, compiler.subject_keys)
 
 
 @dataclass
@@ -181,13 +203,14 @@ class _Tree:
 class _Compiler:
     def __init__(self, domain: Domain, keystore: Keystore, registry: TransformRegistry) -> None:
         self.domain, self.keystore, self.registry = domain, keystore, registry
-        self.uncovered: set[str] = set()  # shared with the Plan: nested levels report into it
+        self.uncovered: set[str] = set()  # the main output's, shared with the Plan: nested levels report into it
+        self.subject_keys = SubjectKeyCache(keystore, domain.name)  # one per plan: every per-subject rule
 
-    def output(self, where: str, rules: dict[str, Rule], topic: str) -> _Output:
+    def output(self, where: str, rules: dict[str, Rule], topic: str, uncovered: set[str]) -> _Output:
         tree = _Tree()
         for path, rule in rules.items():
             self._insert(tree, where, path, rule)
-        output = _Output(topic, _Node("", frozenset(), [], []))
+        output = _Output(topic, _Node("", frozenset(), [], []), uncovered)
         output.root = self._node(tree, "", where, output)
         output.has_flag = output.always_flagged or bool(output.flag_when)
         return output
@@ -225,7 +248,7 @@ class _Compiler:
             child_prefix = f"{child_path}[]." if is_array else f"{child_path}."
             sub = self._node(child, child_prefix, where, output)
             slot = _array_slot if is_array else _object_slot
-            node.slots.append((key, slot(sub, child_path, self.uncovered)))
+            node.slots.append((key, slot(sub, child_path, output.uncovered)))
         return node
 
     def _function(self, rule: TreatmentRule, path: str, where: str) -> Any:
@@ -233,7 +256,7 @@ class _Compiler:
             transform = self.registry.get(rule.treatment)
         except UnknownTransformError as exc:
             raise PlanError(f"{where}.{path}: {exc}") from None
-        context = FieldContext(path, self.domain.fields[path], self.domain, self.keystore)
+        context = FieldContext(path, self.domain.fields[path], self.domain, self.keystore, self.subject_keys)
         try:
             fn = transform.compile(rule.params, context)
         except TreatmentError as exc:  # a rule that cannot work here (e.g. names undetectable): refuse to start

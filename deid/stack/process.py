@@ -106,6 +106,17 @@ class ManagedProcess:
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{process.pid}\n")
+        # Until the child has exec'd, /proc/<pid>/cmdline is still ours, without the marker, and `pid()`
+        # would take the starting process for a dead one (seen on loaded machines): wait for the exec.
+        deadline = time.monotonic() + 10
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                break
+            if self.marker.encode() in cmdline:
+                break
+            time.sleep(0.01)
         return process.pid
 
     def stop(self, timeout: float = 30.0) -> bool:

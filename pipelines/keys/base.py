@@ -14,6 +14,7 @@ repr, a log line or an exception.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -117,6 +118,13 @@ class Keystore(ABC):
     @abstractmethod
     def subject_key(self, scope: str, subject: str) -> DataKey:
         """This subject's current Fernet key in `scope` (usually the domain), created on first use."""
+
+    def subject_keys(self, scope: str, subjects: Collection[str]) -> dict[str, DataKey]:
+        """Each subject's current key in `scope`, created where missing (a batch of new subjects at once).
+
+        Implementations create all missing keys in one transaction; this default asks one by one.
+        """
+        return {subject: self.subject_key(scope, subject) for subject in set(subjects)}
 
     @abstractmethod
     def erase_subject(self, scope: str, subject: str) -> list[str]:

@@ -15,6 +15,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ from pipelines.keys.master import MasterKey, load_master_key
 
 SUBJECT_INDEX_KEY = "keystore.subject_index"
 _SUBJECT_PREFIX = "subject."
+_IN_CHUNK = 500  # names per `IN (…)` query (well under every database's bound-parameter limit)
+_BULK_ATTEMPTS = 5
 
 metadata = MetaData()
 keys_table = Table(
@@ -69,6 +72,16 @@ keys_table = Table(
 
 def _new_material(kind: KeyKind) -> bytes:
     return Fernet.generate_key() if kind == "fernet" else secrets.token_bytes(32)
+
+
+def _info_of(values: dict[str, Any]) -> KeyInfo:
+    return KeyInfo(
+        key_id=values["key_id"],
+        name=values["name"],
+        kind=values["kind"],
+        generation=values["generation"],
+        created=utc_datetime(values["created_at"]),
+    )
 
 
 def _info(row: Row[Any]) -> KeyInfo:
@@ -179,6 +192,39 @@ class LocalKeystore(Keystore):
     def subject_key(self, scope: str, subject: str) -> DataKey:
         return self._unwrap(self._ensure_row(self._subject_name(scope, subject), "fernet", prefix="s"), cache=False)
 
+    def subject_keys(self, scope: str, subjects: Collection[str]) -> dict[str, DataKey]:
+        """Existing keys read in one query per 500 subjects; all missing ones inserted in ONE transaction.
+
+        A conflicting insert (another worker created one of them meanwhile) rolls the whole batch back and
+        the loop reads again, so concurrent creators still end with one key per subject.
+        """
+        by_name = {self._subject_name(scope, subject): subject for subject in set(subjects)}
+        found: dict[str, DataKey] = {}
+        for _ in range(_BULK_ATTEMPTS):
+            newest: dict[str, int] = {}
+            for row in self._rows_named(list(by_name)):
+                newest[row.name] = max(newest.get(row.name, 0), row.generation)
+                if row.erased_at is None and row.name in by_name:
+                    current = found.get(by_name[row.name])
+                    if current is None or current.info.generation < row.generation:
+                        found[by_name[row.name]] = self._unwrap(row, cache=False)
+            missing = [name for name, subject in by_name.items() if subject not in found]
+            if not missing:
+                return found
+            created = [self._new_row(name, "fernet", newest.get(name, 0) + 1, "s") for name in missing]
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(keys_table.insert(), [values for values, _ in created])
+            except IntegrityError:
+                continue  # someone else created some of them: read again
+            for (values, material), name in zip(created, missing, strict=True):
+                found[by_name[name]] = DataKey(_info_of(values), material)
+            return found
+        for subject in by_name.values():  # still racing after several rounds: one by one
+            if subject not in found:
+                found[subject] = self.subject_key(scope, subject)
+        return found
+
     def erase_subject(self, scope: str, subject: str) -> list[str]:
         name = self._subject_name(scope, subject)
         with self._engine.begin() as conn:
@@ -229,17 +275,32 @@ class LocalKeystore(Keystore):
         current = next((row for row in rows if row.erased_at is None), None)
         return current, rows[0].generation if rows else 0
 
-    def _insert(self, name: str, kind: KeyKind, generation: int, prefix: str = "k") -> bool:
-        """Insert a new key; False when another writer took this generation first."""
+    def _rows_named(self, names: list[str]) -> list[Row[Any]]:
+        rows: list[Row[Any]] = []
+        with self._engine.connect() as conn:
+            for start in range(0, len(names), _IN_CHUNK):
+                chunk = names[start : start + _IN_CHUNK]
+                rows.extend(conn.execute(select(keys_table).where(keys_table.c.name.in_(chunk))))
+        return rows
+
+    def _new_row(self, name: str, kind: KeyKind, generation: int, prefix: str) -> tuple[dict[str, Any], bytes]:
+        """The column values of a new key, and its material (so a creator need not unwrap what it wrapped)."""
+        material = _new_material(kind)
         values = {
             "key_id": prefix + secrets.token_hex(10),
             "name": name,
             "generation": generation,
             "kind": kind,
             "created_at": time.time(),
-            "wrapped": self._master.wrap(_new_material(kind)),
+            "wrapped": self._master.wrap(material),
             "master_fingerprint": self._master.fingerprint,
+            "erased_at": None,
         }
+        return values, material
+
+    def _insert(self, name: str, kind: KeyKind, generation: int, prefix: str = "k") -> bool:
+        """Insert a new key; False when another writer took this generation first."""
+        values, _ = self._new_row(name, kind, generation, prefix)
         try:
             with self._engine.begin() as conn:
                 conn.execute(keys_table.insert().values(**values))

@@ -40,6 +40,8 @@ class FieldContext:
     spec: FieldSpec
     domain: Domain
     keystore: Any  # pipelines.keys.Keystore (Any: transforms need no keystore when they use no key)
+    subject_keys: Any = None
+    """The plan's shared `encrypt.SubjectKeyCache` for per-subject keys (primed a batch at a time)."""
 
     def subject_error(self, subject: Any) -> TreatmentError:
         """Why a per-subject treatment cannot use this subject value (missing, or not a scalar)."""

@@ -7,7 +7,7 @@ calendar dates no longer match other sources. Unparseable values raise Treatment
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +18,7 @@ from pipelines.transforms.dates import DateCodec
 from pipelines.transforms.fastcrypto import KeyedHmac
 
 OFFSET_CACHE = 100_000  # subjects whose offset stays computed
-DATE_CACHE = 8_192  # distinct date strings parsed / formatted (dates repeat a lot; timestamps less)
+DATE_CACHE = 8_192  # distinct date strings parsed / days formatted (dates repeat a lot; timestamps less)
 
 
 def offset_days(keyed: KeyedHmac, subject: str, max_days: int) -> int:
@@ -42,23 +42,58 @@ def date_shift_function(secret: bytes, max_days: int, fmt: str, field: FieldCont
     codec, path, keyed = DateCodec(fmt), field.path, KeyedHmac(secret)
     parse = lru_cache(maxsize=DATE_CACHE)(codec.parse)  # errors are not cached: they re-raise each time
     format_date = lru_cache(maxsize=DATE_CACHE)(codec.format_date)
+    offsets: dict[str, int] = {}  # subject → days (bounded: cleared when full)
 
-    @lru_cache(maxsize=OFFSET_CACHE)
-    def shift_of(subject: str) -> timedelta:
-        return timedelta(days=offset_days(keyed, subject, max_days))
-
-    def shift_date(value: Any, subject: Any) -> str:
+    def days_of(subject: Any) -> int:
         subject_text = subject if type(subject) is str else as_text(subject)
         if subject_text is None:
             raise field.subject_error(subject)
-        if not isinstance(value, str):
+        days = offsets.get(subject_text)
+        if days is None:
+            if len(offsets) >= OFFSET_CACHE:
+                offsets.clear()
+            days = offsets[subject_text] = offset_days(keyed, subject_text, max_days)
+        return days
+
+    if codec.date_only:  # calendar days: shift day numbers, each text parsed and each day formatted once
+        day_numbers: dict[str, int] = {}
+        texts: dict[int, str] = {}
+
+        def shift_day(value: Any, subject: Any) -> str:
+            days = days_of(subject)
+            if type(value) is not str:
+                raise TreatmentError(path, f"expected a date string, got a {type(value).__name__}")
+            number = day_numbers.get(value)
+            if number is None:
+                try:
+                    number = parse(value).toordinal()
+                except ValueError as exc:
+                    raise TreatmentError(path, str(exc)) from None
+                if len(day_numbers) >= DATE_CACHE:
+                    day_numbers.clear()
+                day_numbers[value] = number
+            result = texts.get(number + days)
+            if result is None:
+                try:
+                    result = codec.format_date(datetime.fromordinal(number + days))
+                except (ValueError, OverflowError):
+                    raise TreatmentError(path, "the shifted date is out of range") from None
+                if len(texts) >= DATE_CACHE:
+                    texts.clear()
+                texts[number + days] = result
+            return result
+
+        return shift_day
+
+    def shift_date(value: Any, subject: Any) -> str:
+        days = days_of(subject)
+        if type(value) is not str:
             raise TreatmentError(path, f"expected a date string, got a {type(value).__name__}")
         try:
-            shifted = parse(value) + shift_of(subject_text)
+            return format_date(parse(value) + timedelta(days=days))
         except ValueError as exc:
             raise TreatmentError(path, str(exc)) from None
         except OverflowError:
             raise TreatmentError(path, "the shifted date is out of range") from None
-        return format_date(shifted)
 
     return shift_date

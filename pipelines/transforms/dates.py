@@ -19,6 +19,7 @@ _FAST = {
     "%S": ("second", 2),
 }
 _DIRECTIVE = re.compile(r"%.")
+_DATE_ONLY = {"%d", "%m", "%Y", "%y", "%b", "%B", "%a", "%A", "%j", "%%"}
 
 
 class DateCodec:
@@ -28,6 +29,8 @@ class DateCodec:
         self._template = ""
         self._fields: list[str] = []
         directives = _DIRECTIVE.findall(fmt)
+        self.date_only = bool(directives) and set(directives) <= _DATE_ONLY
+        """No time of day in the format: a value is one calendar day (shifts can work on day numbers)."""
         if directives and all(d in _FAST for d in directives) and len(set(directives)) == len(directives):
             pattern, template, position = "", "", 0
             for match in _DIRECTIVE.finditer(fmt):

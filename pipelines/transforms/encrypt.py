@@ -10,19 +10,22 @@ crypto-shredded subject as erased instead of as corrupt. Fernet tokens never con
 
 from __future__ import annotations
 
-from functools import lru_cache
+import time
+from collections.abc import Callable, Collection
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from deid.policy import EncryptParams
-from pipelines.keys.base import Keystore, KeystoreError, encrypt_key_name
+from pipelines.keys.base import DataKey, Keystore, KeystoreError, encrypt_key_name
 from pipelines.transforms.base import FieldContext, FieldFunction, Transform, TreatmentError, as_text
 from pipelines.transforms.fastcrypto import FastFernet
 
 ENVELOPE_SEPARATOR = ":"
 SUBJECT_KEY_CACHE = 50_000
 """Per-subject keys kept unwrapped in a worker (bounded; a subject's first event costs a keystore read)."""
+SUBJECT_KEY_TTL = 60.0
+"""Seconds a worker reuses a cached subject key before asking the keystore again (erasure takes effect)."""
 
 
 class Encrypt(Transform):
@@ -47,13 +50,68 @@ class Encrypt(Transform):
         return encrypt_shared
 
 
-def _subject_scoped(field: FieldContext) -> FieldFunction:
-    path, scope, keystore = field.path, field.domain.name, field.keystore
+class SubjectKeyCache:
+    """Per-subject encrypters of one key scope (the domain), bounded, filled in bulk a batch at a time.
 
-    @lru_cache(maxsize=SUBJECT_KEY_CACHE)
-    def encrypter(subject: str) -> tuple[str, Any]:
-        key = keystore.subject_key(scope, subject)
-        return key.key_id + ENVELOPE_SEPARATOR, FastFernet(key.material).encrypt
+    `prime(subjects)` (the worker calls it once per batch) fetches every subject whose entry is missing
+    or older than `ttl` seconds in one keystore call, which creates all new subjects' keys in one
+    transaction. `get` serves a record; a miss (no prime) asks the keystore for that one subject.
+    Entries expire after `ttl` so a running worker stops using an erased subject's key within that time
+    and picks up the fresh key the keystore then creates.
+    """
+
+    def __init__(
+        self,
+        keystore: Keystore,
+        scope: str,
+        maxsize: int = SUBJECT_KEY_CACHE,
+        ttl: float = SUBJECT_KEY_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.keystore, self.scope, self.maxsize, self.ttl, self.clock = keystore, scope, maxsize, ttl, clock
+        self.used = False
+        """Set when an encrypt rule compiled against this cache (the plan primes only caches in use)."""
+        self.entries: dict[str, tuple[str, Callable[[bytes], bytes], float]] = {}
+        """subject → (envelope prefix, encrypt function, expiry on `clock`)."""
+
+    def get(self, subject: str) -> tuple[str, Callable[[bytes], bytes]]:
+        entry = self.entries.get(subject)
+        if entry is None or entry[2] < self.clock():
+            return self._store({subject: self.keystore.subject_key(self.scope, subject)})[subject]
+        return entry[0], entry[1]
+
+    def prime(self, subjects: Collection[str]) -> int:
+        """Make sure every subject has a fresh entry; the number of subjects fetched from the keystore."""
+        now, entries = self.clock(), self.entries
+        wanted = [s for s in subjects if (entry := entries.get(s)) is None or entry[2] < now]
+        if wanted:
+            self._store(self.keystore.subject_keys(self.scope, wanted))
+        return len(wanted)
+
+    def _store(self, keys: dict[str, DataKey]) -> dict[str, tuple[str, Callable[[bytes], bytes]]]:
+        entries, expires = self.entries, self.clock() + self.ttl
+        stored = {}
+        for subject, key in keys.items():
+            prefix, encrypt = key.key_id + ENVELOPE_SEPARATOR, FastFernet(key.material).encrypt
+            entries.pop(subject, None)  # re-inserted at the end: eviction goes oldest first
+            entries[subject] = (prefix, encrypt, expires)
+            stored[subject] = (prefix, encrypt)
+        while len(entries) > self.maxsize:
+            del entries[next(iter(entries))]
+        return stored
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return f"SubjectKeyCache(scope={self.scope!r}, entries={len(self.entries)})"
+
+
+def _subject_scoped(field: FieldContext) -> FieldFunction:
+    path = field.path
+    cache = field.subject_keys if field.subject_keys is not None else SubjectKeyCache(field.keystore, field.domain.name)
+    cache.used = True
+    entries, clock, load = cache.entries, cache.clock, cache.get  # bound once: this runs per record
 
     def encrypt_for_subject(value: Any, subject: Any) -> str:
         text = value if type(value) is str else as_text(value)
@@ -62,7 +120,11 @@ def _subject_scoped(field: FieldContext) -> FieldFunction:
             raise field.subject_error(subject)
         if text is None:
             raise TreatmentError(path, f"cannot encrypt a {type(value).__name__}")
-        prefix, encrypt = encrypter(subject_text)
+        entry = entries.get(subject_text)
+        if entry is None or entry[2] < clock():
+            prefix, encrypt = load(subject_text)
+        else:
+            prefix, encrypt = entry[0], entry[1]
         return prefix + encrypt(text.encode()).decode("ascii")
 
     return encrypt_for_subject

@@ -1,0 +1,252 @@
+"""A compiled Avro binary writer for the anonymised schemas: one closure per field, built once per schema.
+
+fastavro's `schemaless_writer` walks the schema for every record (plus a BytesIO): on a stream it was the
+largest single cost per record. Anonymised schemas use a small subset of Avro (records, arrays, unions of
+primitives, null/boolean/int/long/double/string), so each field compiles to a function that appends its
+bytes to a list, and a record is one `b"".join`. Anything outside that subset (maps, enums, fixed, bytes,
+named references) makes `compile_writer` return None and the caller keeps fastavro.
+
+Types are checked, more strictly than fastavro: a string field takes only str, int/long only int (not bool,
+within range), double int or float, boolean only bool. A value that does not fit raises
+`FieldTypeError(field path)`, never quoting the value. Tests decode the output with fastavro.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+Append = Callable[[bytes], Any]
+FieldWriter = Callable[[Any, Append], None]
+RecordWriter = Callable[[dict[str, Any]], bytes]
+
+_SMALL_VARINTS = 16_384
+_INT_RANGE = (-(2**31), 2**31 - 1)
+_LONG_RANGE = (-(2**63), 2**63 - 1)
+_pack_double = struct.Struct("<d").pack
+_PRIMITIVES = {"null", "boolean", "int", "long", "double", "string"}
+
+
+class FieldTypeError(TypeError):
+    """A value does not fit its field's Avro type; carries the field path only."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _varint_slow(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_VARINTS = [_varint_slow(n) for n in range(_SMALL_VARINTS)]
+
+
+def _varint(n: int) -> bytes:
+    return _VARINTS[n] if n < _SMALL_VARINTS else _varint_slow(n)
+
+
+def zigzag(n: int) -> bytes:
+    """Avro's int/long encoding: zig-zag, then a base-128 varint."""
+    return _varint((n << 1) ^ (n >> 63))  # n within the long range (callers check)
+
+
+# String lengths prefixed with a union branch index, precomputed: one append instead of two.
+_LENGTHS = [zigzag(n) for n in range(4096)]
+
+
+def _string_writer(path: str, branch: bytes | None) -> FieldWriter:
+    prefixes = [branch + length for length in _LENGTHS] if branch else _LENGTHS
+    limit = len(prefixes)
+
+    def write_string(value: Any, append: Append) -> None:
+        if type(value) is not str:
+            raise FieldTypeError(path)
+        try:
+            data = value.encode()
+        except UnicodeEncodeError:  # a lone surrogate from a JSON \\ud800 escape: not UTF-8
+            raise FieldTypeError(path) from None
+        size = len(data)
+        append(prefixes[size] if size < limit else (branch or b"") + zigzag(size))
+        append(data)
+
+    return write_string
+
+
+def _int_writer(path: str, branch: bytes | None, bounds: tuple[int, int]) -> FieldWriter:
+    low, high = bounds
+    prefix = branch or b""
+
+    def write_int(value: Any, append: Append) -> None:
+        if type(value) is not int or not low <= value <= high:
+            raise FieldTypeError(path)
+        append(prefix + zigzag(value))
+
+    return write_int
+
+
+def _double_writer(path: str, branch: bytes | None) -> FieldWriter:
+    prefix = branch or b""
+
+    def write_double(value: Any, append: Append) -> None:
+        if type(value) is not float and type(value) is not int:
+            raise FieldTypeError(path)
+        append(prefix + _pack_double(value))
+
+    return write_double
+
+
+def _boolean_writer(path: str, branch: bytes | None) -> FieldWriter:
+    true, false = (branch or b"") + b"\x01", (branch or b"") + b"\x00"
+
+    def write_boolean(value: Any, append: Append) -> None:
+        if type(value) is not bool:
+            raise FieldTypeError(path)
+        append(true if value else false)
+
+    return write_boolean
+
+
+def _null_writer(path: str, branch: bytes | None) -> FieldWriter:
+    encoded = branch or b""
+
+    def write_null(value: Any, append: Append) -> None:
+        if value is not None:
+            raise FieldTypeError(path)
+        append(encoded)
+
+    return write_null
+
+
+def _accepts(avro_type: Any) -> Callable[[Any], bool]:
+    """Whether a Python value belongs to this union branch (the first branch that accepts it is used)."""
+    name = avro_type if isinstance(avro_type, str) else avro_type.get("type")
+    checks: dict[str, Callable[[Any], bool]] = {
+        "null": lambda v: v is None,
+        "boolean": lambda v: type(v) is bool,
+        "int": lambda v: type(v) is int and _INT_RANGE[0] <= v <= _INT_RANGE[1],
+        "long": lambda v: type(v) is int and _LONG_RANGE[0] <= v <= _LONG_RANGE[1],
+        "double": lambda v: type(v) is float or type(v) is int,
+        "string": lambda v: type(v) is str,
+        "record": lambda v: type(v) is dict,
+        "array": lambda v: type(v) is list,
+    }
+    if name not in checks:
+        raise _Unsupported(name)
+    return checks[name]
+
+
+def _writer(avro_type: Any, path: str, branch: bytes | None = None) -> FieldWriter:
+    if isinstance(avro_type, list):
+        return _union_writer(avro_type, path)
+    name = avro_type if isinstance(avro_type, str) else avro_type.get("type")
+    if name == "string":
+        return _string_writer(path, branch)
+    if name in {"int", "long"}:
+        return _int_writer(path, branch, _INT_RANGE if name == "int" else _LONG_RANGE)
+    if name == "double":
+        return _double_writer(path, branch)
+    if name == "boolean":
+        return _boolean_writer(path, branch)
+    if name == "null":
+        return _null_writer(path, branch)
+    if name == "record" and isinstance(avro_type, dict):
+        return _prefixed(_record_fields_writer(avro_type, path), branch)
+    if name == "array" and isinstance(avro_type, dict):
+        return _prefixed(_array_writer(avro_type["items"], path), branch)
+    raise _Unsupported(str(name))
+
+
+def _prefixed(writer: FieldWriter, branch: bytes | None) -> FieldWriter:
+    if not branch:
+        return writer
+
+    def write_branch(value: Any, append: Append) -> None:
+        append(branch)
+        writer(value, append)
+
+    return write_branch
+
+
+def _union_writer(branches: list[Any], path: str) -> FieldWriter:
+    names = [b if isinstance(b, str) else b.get("type") for b in branches]
+    if len(branches) == 2 and names[0] == "null":  # the common case: nullable X
+        inner = _writer(branches[1], path, _varint(2))
+
+        def write_nullable(value: Any, append: Append) -> None:
+            if value is None:
+                append(b"\x00")
+            else:
+                inner(value, append)
+
+        return write_nullable
+    options = [(_accepts(b), _writer(b, path, zigzag(i))) for i, b in enumerate(branches)]
+
+    def write_union(value: Any, append: Append) -> None:
+        for accepts, write in options:
+            if accepts(value):
+                write(value, append)
+                return
+        raise FieldTypeError(path)
+
+    return write_union
+
+
+def _array_writer(items: Any, path: str) -> FieldWriter:
+    item_writer = _writer(items, f"{path}[]")
+
+    def write_array(value: Any, append: Append) -> None:
+        if type(value) is not list:
+            raise FieldTypeError(path)
+        if value:
+            append(zigzag(len(value)))
+            for item in value:
+                item_writer(item, append)
+        append(b"\x00")
+
+    return write_array
+
+
+def _record_fields_writer(schema: dict[str, Any], prefix: str) -> FieldWriter:
+    fields = []
+    for field in schema["fields"]:
+        path = f"{prefix}.{field['name']}" if prefix else field["name"]
+        fields.append((field["name"], _writer(field["type"], path), field.get("default")))
+
+    def write_record(value: Any, append: Append) -> None:
+        if type(value) is not dict:
+            raise FieldTypeError(prefix or "(record)")
+        get = value.get
+        for name, write, default in fields:
+            item = get(name, default)
+            write(item, append)
+
+    return write_record
+
+
+def compile_writer(schema: dict[str, Any]) -> RecordWriter | None:
+    """A function record → Avro binary body for this record schema, or None if it uses unsupported types."""
+    if not isinstance(schema, dict) or schema.get("type") != "record":
+        return None
+    try:
+        write_fields = _record_fields_writer(schema, "")
+    except (_Unsupported, KeyError, TypeError):
+        return None
+    join = b"".join
+
+    def write(record: dict[str, Any]) -> bytes:
+        parts: list[bytes] = []
+        write_fields(record, parts.append)
+        return join(parts)
+
+    return write

@@ -1,0 +1,400 @@
+"""The per-domain de-identification worker: consume raw JSON, apply the policy, produce Avro, commit.
+
+One consumer-group member (group `deid-pipeline-<domain>`; run N for N partitions) reads
+`<domain>-raw-data` a batch at a time. Per batch it decodes every record (bad ones → DLQ, `dlq.py`),
+fetches missing per-subject keys in one keystore call, applies the compiled plan, encodes each output
+with its registered schema, produces to `<domain>-anonymised-data` and the purpose topics (out side) with
+the raw event id and the policy version as headers, then makes outputs and offsets durable together
+(`delivery.py`). The output key is a keyed hash of the raw key (usually the subject id in clear): one
+subject still maps to one partition, and the key reveals nothing.
+
+The policy is compiled once per version. The worker asks its PolicySource every few seconds and switches
+between two batches when a new version is published; a version that cannot be compiled or registered is
+logged and the running one kept. SIGTERM/SIGINT (`stop()`): the batch in hand is finished and committed,
+then the worker exits cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, TopicPartition
+
+from deid.domains import Domain, load_registry
+from deid.errors import ConfigError, DeidError
+from deid.events import EVENT_ID_HEADER
+from deid.kafka import make_registry_client, reachable_admin
+from deid.policy import Policy
+from deid.settings import Settings
+from pipelines.avro import AvroEncodeError
+from pipelines.catch_up import CatchUp
+from pipelines.delivery import (
+    AtLeastOnce,
+    BatchAborted,
+    ExactlyOnce,
+    check_exactly_once,
+    produce,
+    rewind,
+    same_cluster,
+    worker_consumer,
+)
+from pipelines.dlq import (
+    DEFAULT_MAX_RECORD_BYTES,
+    POLICY_VERSION_HEADER,
+    Rejection,
+    decode_record,
+    dlq_headers,
+    event_id_bytes,
+)
+from pipelines.keys import Keystore, open_keystore
+from pipelines.metrics import MetricsServer, PipelineMetrics
+from pipelines.outputs import ensure_topics, output_topics, partition_count, register_encoders
+from pipelines.plan import compile_policy
+from pipelines.policy_source import (
+    DEFAULT_POLL_SECONDS,
+    LineageSink,
+    LoggingSink,
+    PipelineLineage,
+    PolicySource,
+    PolicyWatcher,
+)
+from pipelines.summary import Summary
+from pipelines.transforms import TreatmentError
+from pipelines.transforms.fastcrypto import KeyedHmac
+
+log = logging.getLogger(__name__)
+RECORD_KEY = "record_key.default"
+"""Keystore secret of the output record keys (keyed hash of the raw key)."""
+MAX_ABORTS_IN_A_ROW = 5
+_KEY_CACHE = 100_000
+
+
+@dataclass
+class WorkerOptions:
+    domain: str
+    exactly_once: bool = False
+    until_caught_up: bool = False
+    batch_size: int = 5000
+    metrics_port: int | None = None
+    policy_poll_seconds: float = DEFAULT_POLL_SECONDS
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    group_id: str | None = None
+    """Default `deid-pipeline-<domain>`."""
+    instance_id: str = "0"
+    """This worker among the domain's workers: its static group membership and transactional producer.
+    Unique per live worker; the same after a restart (it then takes over at once and fences the old one)."""
+    consume_timeout: float = 0.5
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        options: WorkerOptions,
+        source: PolicySource,
+        lineage: LineageSink | None = None,
+        keystore: Keystore | None = None,
+        compile_plan: Any = compile_policy,
+    ) -> None:
+        self.settings, self.options, self.source = settings, options, source
+        self.lineage: LineageSink = lineage or LoggingSink()
+        self.domain: Domain = load_registry(settings).get(options.domain)
+        self.compile_plan = compile_plan
+        self.summary = Summary(self.domain.name)
+        self.metrics = PipelineMetrics(self.domain.name)
+        self.catch_up = CatchUp() if options.until_caught_up else None
+        self._stopping = False
+        self._keystore = keystore
+        self._owns_keystore = keystore is None
+        self._reported_uncovered: set[str] = set()
+        self._rejected_version: int | None = None
+        self._aborts = 0
+        if options.exactly_once:
+            check_exactly_once(settings)  # before anything connects
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit it and return from `run` (safe from a signal handler)."""
+        self._stopping = True
+
+    # --- start ---
+
+    def _start(self) -> None:
+        domain, settings = self.domain, self.settings
+        policy = self.source.latest_published(domain.name)
+        if policy is None:
+            raise ConfigError(
+                f"domain {domain.name!r} has no published policy in {self.source.describe()}; the worker does not "
+                "start without one (publish a policy in the catalog, or pass --policy-file with a reviewed policy)"
+            )
+        if self._keystore is None:
+            self._keystore = open_keystore(settings)
+        self._keystore.ensure(RECORD_KEY, "secret")
+        self._record_key = KeyedHmac(self._keystore.current(RECORD_KEY).material).digest
+        self._keys: dict[bytes, bytes] = {}
+        self.raw_admin = reachable_admin(settings, "raw")
+        self.out_admin = self.raw_admin if same_cluster(settings) else reachable_admin(settings, "out")
+        partitions = partition_count(self.raw_admin, domain.raw_topic)
+        if partitions is None:
+            raise DeidError(
+                f"topic {domain.raw_topic} does not exist on the raw side; produce events first (`deid produce "
+                f"{domain.name}`) or create the domain's topics (`deid topics create {domain.name}`)"
+            )
+        self._partitions = partitions
+        ensure_topics(self.raw_admin, [domain.dlq_topic], partitions)
+        self.registry = make_registry_client(settings)
+        self.watcher = PolicyWatcher(self.source, domain.name, policy, self.options.policy_poll_seconds)
+        self._activate(policy)
+        group = self.options.group_id or f"deid-pipeline-{domain.name}"
+        self.consumer = worker_consumer(settings, group, self.options.instance_id, self.catch_up is not None)
+        if self.options.exactly_once:
+            self.delivery: AtLeastOnce | ExactlyOnce = ExactlyOnce(
+                settings, self.consumer, domain.name, self.options.instance_id
+            )
+        else:
+            self.delivery = AtLeastOnce(settings, self.consumer)
+        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_revoke}
+        if self.catch_up is not None:
+            callbacks["on_assign"] = self.catch_up.on_assign
+        self.consumer.subscribe([domain.raw_topic], **callbacks)
+        if self.options.metrics_port is not None:
+            self._metrics_server = MetricsServer(self.metrics, self.options.metrics_port).start()
+            self.summary.metrics_port = self._metrics_server.port
+            log.info("metrics on http://127.0.0.1:%d/metrics", self._metrics_server.port)
+
+    def _activate(self, policy: Policy) -> None:
+        """Compile, register the schemas, create missing output topics, report lineage; then switch."""
+        assert self._keystore is not None
+        plan = self.compile_plan(policy, self.domain, self._keystore)
+        encoders = register_encoders(policy, self.domain, self.registry)
+        topics = list(output_topics(policy, self.domain))
+        ensure_topics(self.out_admin, topics, self._partitions)
+        self.plan, self.encoders, self.policy = plan, encoders, policy
+        self._version_header = (POLICY_VERSION_HEADER, str(policy.version).encode())
+        for purpose in policy.purposes:
+            self.summary.purposes.setdefault(purpose.name, [0, 0])
+        self.summary.policy_versions.append(policy.version)
+        self.watcher.accept(policy)
+        self.metrics.set_state(policy_version=policy.version)
+        self.lineage.pipeline_started(
+            PipelineLineage(
+                self.domain.name,
+                self.settings.cluster,
+                [self.domain.raw_topic],
+                topics,
+                self.domain.dlq_topic,
+                policy.version,
+            )
+        )
+        log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
+
+    def _maybe_switch_policy(self) -> None:
+        policy = self.watcher.changed()
+        if policy is None or policy.version == self._rejected_version:
+            return
+        try:
+            self._activate(policy)
+        except Exception as exc:  # PolicyError, PlanError, registry refusal: keep the reviewed one running
+            self._rejected_version = policy.version
+            reason = str(exc) if isinstance(exc, DeidError | ValueError) else type(exc).__name__
+            log.error("policy v%s not activated, still running v%s: %s", policy.version, self.policy.version, reason)
+
+    # --- run ---
+
+    def run(self) -> Summary:
+        self._started = time.perf_counter()
+        self._first_record: float | None = None
+        self._start()
+        try:
+            while not self._stopping:
+                if self.catch_up is not None and self.catch_up.finished():
+                    break
+                messages = self.consumer.consume(self.options.batch_size, self.options.consume_timeout)
+                if messages:
+                    self._batch(messages)
+                self._maybe_switch_policy()
+        finally:
+            self._close()
+        return self.summary
+
+    def _close(self) -> None:
+        for step in (
+            lambda: self.delivery.close(),
+            lambda: self.consumer.close(),
+            lambda: self._metrics_server.stop(),
+            lambda: self._keystore.close() if self._keystore and self._owns_keystore else None,
+        ):
+            try:
+                step()
+            except AttributeError:
+                pass  # never started
+            except Exception as exc:
+                log.warning("while closing: %s", type(exc).__name__)
+
+    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        if self.catch_up is not None:
+            self.catch_up.on_revoke(_consumer, partitions)
+        self.metrics.forget_partitions(tp.partition for tp in partitions)
+
+    def _batch(self, messages: list[Message]) -> None:
+        """Process one batch. An aborted transaction rewound the consumer to the batch start: the next
+        consume reads it again (from the partitions still assigned to this worker)."""
+        try:
+            self._process(messages)
+            self._aborts = 0
+        except BatchAborted as exc:
+            self._aborts += 1
+            if self._aborts >= MAX_ABORTS_IN_A_ROW:
+                raise DeidError(f"{self._aborts} transactions in a row were aborted (last: {exc}); stopping") from None
+            log.warning("transaction aborted (%s); the batch will be read again", exc)
+
+    def _process(self, messages: list[Message]) -> None:
+        started = time.perf_counter()
+        last: dict[int, int] = {}  # partition → last offset in this batch
+        ends: list[tuple[int, int]] = []
+        decoded: list[tuple[Message, dict[str, Any]]] = []
+        rejected: list[tuple[Message, Rejection]] = []
+        max_bytes, decode, keep = self.options.max_record_bytes, decode_record, decoded.append
+        for msg in messages:
+            if msg.error() is not None:
+                self._consumer_event(msg, ends)
+                continue
+            last[msg.partition()] = msg.offset()
+            try:
+                keep((msg, decode(msg.value(), max_bytes)))
+            except Rejection as rejection:
+                rejected.append((msg, rejection))
+        records_in = len(decoded) + len(rejected)
+        if not last:
+            self._ends_reached(ends)
+            return
+        if self._first_record is None:
+            self._first_record = started
+            self.summary.startup_seconds = started - self._started
+        self.delivery.begin()
+        plan = self.plan
+        plan.prefetch_subject_keys(record for _, record in decoded)
+        skipped_before = [p.skipped for p in plan.purposes]
+        out_by_topic = self._treat(decoded, rejected)
+        for msg, rejection in rejected:
+            self._dead_letter(msg, rejection)
+        offsets = [TopicPartition(self.domain.raw_topic, p, offset + 1) for p, offset in last.items()]
+        try:
+            self.delivery.commit(offsets)
+        except BatchAborted:
+            for purpose, before in zip(plan.purposes, skipped_before, strict=True):
+                purpose.skipped = before
+            rewind(self.consumer, messages)
+            raise
+        self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
+
+    def _treat(
+        self, decoded: list[tuple[Message, dict[str, Any]]], rejected: list[tuple[Message, Rejection]]
+    ) -> dict[str, int]:
+        """Treat, encode and produce each decoded record (the hot loop); failures join `rejected`."""
+        plan, producer = self.plan, self.delivery.producer
+        main_topic = self.domain.anonymised_topic
+        main_encode = self.encoders[main_topic].encode
+        encoders = self.encoders
+        apply, outputs, single = plan.apply, plan.outputs, not plan.purposes
+        version_header = self._version_header
+        send = producer.produce
+        out_by_topic: dict[str, int] = {}
+        written = 0
+        keys, new_key = self._keys, self._new_key
+        for msg, record in decoded:
+            try:
+                if single:
+                    pairs: Any = ((main_topic, main_encode(apply(record))),)
+                else:
+                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in outputs(record)]
+            except TreatmentError as exc:
+                rejected.append((msg, Rejection("treatment", str(exc), exc.field_path)))
+                continue
+            except AvroEncodeError as exc:
+                rejected.append((msg, Rejection("encode", str(exc))))
+                continue
+            headers = [version_header]
+            for name, value in msg.headers() or ():
+                if name == EVENT_ID_HEADER:
+                    headers = [(EVENT_ID_HEADER, value), version_header]
+                    break
+            raw_key = msg.key()
+            key = None if raw_key is None else keys.get(raw_key) or new_key(raw_key)
+            for topic, value in pairs:
+                try:
+                    send(topic, value, key, headers=headers)
+                except BufferError:
+                    produce(producer, topic, value, key, headers)
+                if not single:
+                    out_by_topic[topic] = out_by_topic.get(topic, 0) + 1
+            written += 1
+        if single:
+            out_by_topic[main_topic] = written
+        return out_by_topic
+
+    def _new_key(self, raw_key: bytes) -> bytes:
+        """The output key of a raw key not cached yet: 32 hex digits of its keyed hash."""
+        if len(self._keys) >= _KEY_CACHE:
+            self._keys.clear()
+        key = self._keys[raw_key] = self._record_key(raw_key)[:16].hex().encode()
+        return key
+
+    def _dead_letter(self, msg: Message, rejection: Rejection) -> None:
+        headers = dlq_headers(
+            rejection, msg.topic(), msg.partition(), msg.offset(), event_id_bytes(msg.headers()), self.policy.version
+        )
+        produce(self.delivery.dlq_producer, self.domain.dlq_topic, msg.value(), msg.key(), headers)
+
+    def _consumer_event(self, msg: Message, ends: list[tuple[int, int]]) -> None:
+        error: KafkaError = msg.error()
+        if error.code() == KafkaError._PARTITION_EOF:
+            ends.append((msg.partition(), msg.offset()))
+        elif error.fatal():
+            fenced = error.code() in {KafkaError.FENCED_INSTANCE_ID, KafkaError._FENCED}
+            hint = " (another worker with the same --instance-id took over)" if fenced else ""
+            raise DeidError(f"the consumer of {self.domain.raw_topic} failed: {error.str()}{hint}")
+        else:
+            log.warning("consumer of %s: %s", self.domain.raw_topic, error.str())
+
+    def _ends_reached(self, ends: list[tuple[int, int]]) -> None:
+        if self.catch_up is not None:
+            for partition, offset in ends:
+                self.catch_up.end_reached(partition, offset)
+
+    def _committed(
+        self,
+        records_in: int,
+        last: dict[int, int],
+        ends: list[tuple[int, int]],
+        out_by_topic: dict[str, int],
+        rejected: list[tuple[Message, Rejection]],
+        skipped_before: list[int],
+        seconds: float,
+    ) -> None:
+        summary, plan = self.summary, self.plan
+        dlq_by_class = Counter(rejection.error_class for _, rejection in rejected)
+        skipped = {p.name: p.skipped - before for p, before in zip(plan.purposes, skipped_before, strict=True)}
+        written = {p.name: out_by_topic.get(p.topic, 0) for p in plan.purposes}
+        summary.add_batch(records_in, out_by_topic.get(self.domain.anonymised_topic, 0), dlq_by_class, written, skipped)
+        self.metrics.batch_committed(records_in, out_by_topic, dlq_by_class, skipped, seconds)
+        if self._first_record is not None:
+            summary.seconds = time.perf_counter() - self._first_record
+        lags = {}
+        for partition, offset in last.items():
+            if self.catch_up is not None:
+                self.catch_up.committed(partition, offset + 1)
+            _, high = self.consumer.get_watermark_offsets(TopicPartition(self.domain.raw_topic, partition), cached=True)
+            if high >= 0:
+                lags[partition] = max(0, high - offset - 1)
+        self.metrics.set_lag(lags)
+        self._ends_reached(ends)
+        new = plan.uncovered - self._reported_uncovered
+        if new:
+            self._reported_uncovered |= new
+            summary.uncovered = sorted(self._reported_uncovered)
+            self.metrics.set_state(uncovered=len(self._reported_uncovered))
+            self.lineage.uncovered_fields(self.domain.name, sorted(new))

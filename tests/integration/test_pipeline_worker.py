@@ -1,0 +1,121 @@
+"""The worker in-process (lineage seam, purposes) and the delivery guarantee when the broker refuses output;
+`deid reidentify` options."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import NewTopic
+
+from deid.events import EVENT_ID_HEADER
+from deid.kafka import make_admin
+from deid.policy import Policy
+from pipelines.policy_source import PipelineLineage, StaticPolicySource
+from pipelines.worker import Worker, WorkerOptions
+from tests.conftest import Broker, run_deid
+from tests.integration.pipeline_support import headers_of, pipeline_env, read_topic, registry
+from tests.integration.test_pipeline_faults import _committed
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with registry(tmp_path_factory.mktemp("registry")) as url:
+        yield url
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.started: list[PipelineLineage] = []
+        self.uncovered: list[list[str]] = []
+
+    def pipeline_started(self, lineage: PipelineLineage) -> None:
+        self.started.append(lineage)
+
+    def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
+        self.uncovered.append(list(paths))
+
+
+def test_worker_reports_lineage_and_uncovered_fields_and_fills_purposes(
+    kafka: Broker, tmp_path: Path, registry_url: str
+) -> None:
+    env = pipeline_env(kafka, "clickstream", tmp_path, registry_url)
+    env.produce(200, seed=3)
+    env.produce_raw([json.dumps({"user_id": "user-1", "consent_level": 3, "new_field": {"nested": 1}}).encode()])
+    policy = Policy.load(env.policy_file())
+    sink = RecordingSink()
+    worker = Worker(
+        env.worker_settings(),
+        WorkerOptions(env.name, until_caught_up=True, exactly_once=True),
+        StaticPolicySource(policy),
+        sink,
+    )
+    summary = worker.run()
+    recommender = policy.purpose_topic("recommender")
+    assert sink.started == [
+        PipelineLineage(env.name, "eu", [env.domain.raw_topic], [env.domain.anonymised_topic, recommender],
+                        env.domain.dlq_topic, 1)
+    ]  # fmt: skip
+    assert sink.uncovered == [["new_field"]] and summary.uncovered == ["new_field"]
+    qualifying = sum(1 for raw in env.raw_values.values() if raw["consent_level"] >= 2) + 1
+    assert summary.records_in == summary.records_out == 201
+    assert summary.purposes == {"recommender": [qualifying, 201 - qualifying]}
+    assert len(read_topic(env.settings, recommender)) == qualifying
+
+
+@pytest.mark.parametrize("exactly_once", [False, True], ids=["at-least-once", "exactly-once"])
+def test_unacknowledged_output_is_not_committed_and_the_worker_exits_1(
+    kafka: Broker, tmp_path: Path, registry_url: str, exactly_once: bool
+) -> None:
+    env = pipeline_env(kafka, "channel", tmp_path, registry_url)
+    admin = make_admin(env.settings)
+    admin.delete_topics([env.domain.anonymised_topic])[env.domain.anonymised_topic].result(30)
+    # The broker refuses every anonymised record (larger than 100 bytes): a fault we can cause for real.
+    topic = NewTopic(env.domain.anonymised_topic, 1, 1, config={"max.message.bytes": "100"})
+    for _ in range(50):  # deletion completes asynchronously
+        try:
+            admin.create_topics([topic])[env.domain.anonymised_topic].result(30)
+            break
+        except Exception:
+            time.sleep(0.2)
+    env.produce(50)
+    mode = ["--exactly-once"] if exactly_once else []
+    result = env.run("--policy-file", str(env.policy_file()), "--until-caught-up", *mode, timeout=240)
+    assert result.returncode == 1, result.stderr
+    if exactly_once:  # each attempt's transaction is aborted, the batch read again, until the worker gives up
+        assert "5 transactions in a row were aborted" in result.stderr
+    else:
+        assert "offsets not committed" in result.stderr
+    assert _committed(env, 1) == 0  # a restart reads every record again: nothing is lost
+    assert read_topic(env.settings, env.domain.anonymised_topic) == []
+
+
+def test_reidentify_to_a_raw_topic_and_field_selection(kafka: Broker, tmp_path: Path, registry_url: str) -> None:
+    env = pipeline_env(kafka, "channel", tmp_path, registry_url)
+    ids = env.produce(20)
+    assert env.run("--policy-file", str(env.policy_file()), "--until-caught-up").returncode == 0
+    target = kafka.new_topic(prefix="reidentified")
+    result = run_deid(
+        "reidentify", env.name, "--fields", "user_id", "--to-topic", target, "--from-beginning", "--max", "20",
+        env=env.env(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "20 record(s)" in result.stderr and "20 value(s) decrypted, 0 erased" in result.stderr
+    restored = read_topic(env.settings, target)
+    assert sorted(headers_of(m)[EVENT_ID_HEADER] for m in restored) == sorted(ids)
+    for msg in restored:
+        record = json.loads(msg.value())
+        raw = env.raw_values[headers_of(msg)[EVENT_ID_HEADER]]
+        assert record["user_id"] == raw["user_id"] and record["date"] != raw["date"]  # the date stays shifted
+
+    not_encrypted = run_deid("reidentify", env.name, "--fields", "date", "--max", "1", env=env.env())
+    assert not_encrypted.returncode == 2 and "date not encrypted" in not_encrypted.stderr
+    no_key = run_deid("reidentify", env.name, "--max", "1", env=env.env(DEID_MASTER_KEY=None))
+    assert no_key.returncode == 2 and "DEID_MASTER_KEY" in no_key.stderr
+    missing = run_deid("reidentify", env.name, "--to-topic", "no-such-topic", "--max", "1", env=env.env())
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
