@@ -130,5 +130,17 @@ class Keystore(ABC):
     def erase_subject(self, scope: str, subject: str) -> list[str]:
         """Destroy every key of this subject in `scope`; the ids erased (empty if it had none)."""
 
+    @abstractmethod
+    def subject_ref(self, scope: str, subject: str) -> str:
+        """A keyed hash standing for the subject in `scope` (audits name it instead of the subject id)."""
+
+    @abstractmethod
+    def subject_scopes(self) -> list[str]:
+        """Every scope that holds per-subject keys (active or erased)."""
+
+    @abstractmethod
+    def subject_key_infos(self, scope: str, subject: str) -> list[KeyInfo]:
+        """Every key the subject ever had in `scope`, erased ones included; never creates one."""
+
     def close(self) -> None:  # noqa: B027 - optional
         """Release connections."""
