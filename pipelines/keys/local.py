@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipelines.keys.base import (
     DataKey,
@@ -62,6 +62,7 @@ SUBJECT_INDEX_KEY = "keystore.subject_index"
 _SUBJECT_PREFIX = "subject."
 _IN_CHUNK = 500  # names per `IN (…)` query (well under every database's bound-parameter limit)
 _BULK_ATTEMPTS = 5
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
 
 metadata = MetaData()
 keys_table = Table(
@@ -226,7 +227,9 @@ class LocalKeystore(Keystore):
                     current = found.get(by_name[row.name])
                     if current is None or current.info.generation < row.generation:
                         found[by_name[row.name]] = self._unwrap(row, cache=False)
-            missing = [name for name, subject in by_name.items() if subject not in found]
+            # Sorted: concurrent creators insert overlapping names in one order, so one waits for the other
+            # instead of each holding a name the other needs (a deadlock on PostgreSQL).
+            missing = sorted(name for name, subject in by_name.items() if subject not in found)
             if not missing:
                 return found
             created = [self._new_row(name, "fernet", newest.get(name, 0) + 1, "s") for name in missing]
@@ -235,6 +238,10 @@ class LocalKeystore(Keystore):
                     conn.execute(keys_table.insert(), [values for values, _ in created])
             except IntegrityError:
                 continue  # someone else created some of them: read again
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+                    raise
+                continue
             for (values, material), name in zip(created, missing, strict=True):
                 found[by_name[name]] = DataKey(_info_of(values), material)
             return found
@@ -389,9 +396,10 @@ class LocalKeystore(Keystore):
 
 
 def _engine(url: str) -> Engine:
+    # hide_parameters: a failed statement's message must not carry wrapped keys (nor anything else bound).
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
