@@ -82,7 +82,7 @@ def new_master_key(path: Path) -> None:
 def rotate(deid: DeidContext, domain_name: str | None) -> None:
     """A new generation of the domains' shared `encrypt.<domain>` keys; audited in the catalog (KEY_ROTATE).
 
-    New tokens use the new key (workers pick it up at their next start or policy version); tokens under
+    New tokens use the new key (running workers switch to it within a minute); tokens under
     older generations stay readable, since every token names its key id. mask, date_shift and record keys
     are not rotated: their outputs are pseudonyms and offsets that must stay stable for joins. Per-subject
     keys are not rotated either (erase them with `deid subject erase`). For the master key itself:

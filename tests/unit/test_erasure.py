@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from deid.domains import load_registry
 from deid.policy import Policy
 from deid.settings import Settings
+from pipelines.key_watch import SharedKeyWatcher
 from pipelines.keys import KeyErasedError, KeystoreError, LocalKeystore, encrypt_key_name
 from pipelines.keys.erasure import erase_subject, plan_erasure
 from pipelines.keys.local import SUBJECT_INDEX_KEY, keys_table
@@ -157,3 +158,21 @@ def test_rewrap_moves_every_key_to_the_new_master_key(tmp_path: Path) -> None:
         decryptor.decrypt(tokens[SUBJECTS[0]])
     assert keystore.rewrap().already_current == report.rewrapped
     keystore.close()
+
+
+def test_a_running_worker_notices_a_rotated_key(tmp_path: Path) -> None:
+    keystore = open_store(tmp_path, Fernet.generate_key().decode())
+    channel_plan(keystore, "shared")  # creates encrypt.channel
+    now = [0.0]
+    watcher = SharedKeyWatcher(keystore, "channel", interval=60, clock=lambda: now[0])
+    first = watcher.seen
+    new = keystore.rotate(encrypt_key_name("channel"))
+    assert watcher.rotated() is False  # not yet time to look
+    now[0] = 61.0
+    assert watcher.rotated() is True and watcher.seen == new.key_id != first
+    now[0] = 200.0
+    assert watcher.rotated() is False  # once per rotation
+    keystore.close()
+    now[0] = 300.0
+    broken = SharedKeyWatcher(keystore, "nope", interval=1, clock=lambda: now[0])
+    assert broken.seen is None and broken.rotated() is False  # no key yet: nothing to switch from
