@@ -176,3 +176,17 @@ def test_a_running_worker_notices_a_rotated_key(tmp_path: Path) -> None:
     now[0] = 300.0
     broken = SharedKeyWatcher(keystore, "nope", interval=1, clock=lambda: now[0])
     assert broken.seen is None and broken.rotated() is False  # no key yet: nothing to switch from
+
+
+def test_a_failing_statement_never_shows_key_material(tmp_path: Path) -> None:
+    keystore = open_store(tmp_path, Fernet.generate_key().decode())
+    keystore.subject_key("channel", "user-1")
+    with keystore._engine.begin() as conn:  # every insert of a new key now fails inside the database
+        conn.exec_driver_sql("CREATE TABLE gone (x)")
+        conn.exec_driver_sql("CREATE TRIGGER broken BEFORE INSERT ON deid_keys BEGIN INSERT INTO gone VALUES (1); END")
+        conn.exec_driver_sql("DROP TABLE gone")
+    with pytest.raises(Exception) as info:
+        keystore.subject_keys("channel", ["user-2"])
+    assert "INSERT INTO deid_keys" in str(info.value) and "parameters hidden" in str(info.value)
+    assert "gAAAAA" not in str(info.value)
+    keystore.close()
