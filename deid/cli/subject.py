@@ -70,7 +70,10 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
         audit = KeyAudit.from_settings(settings, "erasure")
         try:
             user = audit.check()
-            audit.record("SUBJECT_ERASE_REQUESTED", plan.audit_details(reason))
+            try:
+                audit.record("SUBJECT_ERASE_REQUESTED", plan.audit_details(reason))
+            except DeidError as exc:
+                raise DeidError(f"the catalog did not record the erasure request ({exc}); nothing was erased") from None
             if not plan.active_count:
                 _nothing_to_erase(plan, scopes)
                 audit.record("SUBJECT_ERASE", {**plan.audit_details(reason), "erased_key_ids": {}, "keys_erased": 0})

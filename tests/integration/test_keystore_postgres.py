@@ -62,6 +62,7 @@ def test_erase_and_rewrap_on_postgresql(keystore_url: str) -> None:
     tokens = {s: f"{k.key_id}:{Fernet(k.material).encrypt(s.encode()).decode()}" for s, k in keys.items()}
     plan = erase_subject(keystore, "b", plan_erasure(keystore, "b", keystore.subject_scopes()))
     assert plan.erased_now == {"movie": [keys["b"].key_id]}
+    assert keystore.scrub() is True  # VACUUM of the keys table (outside a transaction) works
     keystore.close()
     engine = create_engine(keystore_url)
     with engine.connect() as conn:
