@@ -80,7 +80,12 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
                 return EXIT_NOTHING_TO_ERASE
             erase_subject(keystore, subject_id, plan)
             erased = sum(len(ids) for ids in plan.erased_now.values())
-            details = {**plan.audit_details(reason), "erased_key_ids": plan.erased_now, "keys_erased": erased}
+            details = {
+                **plan.audit_details(reason),
+                "erased_key_ids": plan.erased_now,
+                "keys_erased": erased,
+                "storage_scrubbed": plan.scrubbed,
+            }
             try:
                 audit.record("SUBJECT_ERASE", details)
             except DeidError as exc:
@@ -99,6 +104,12 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
         "Every value encrypted with them, in every topic and copy, can no longer be decrypted."
     )
     click.echo("Running workers drop the old key within 60 s; the subject's new events get a fresh key.")
+    if not plan.scrubbed:
+        click.echo(
+            "warning: the keystore database could not drop the destroyed keys' bytes from its files yet (busy "
+            "readers); it does so at its next checkpoint or vacuum. The keys are unusable already.",
+            err=True,
+        )
     return 0
 
 

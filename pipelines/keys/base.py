@@ -127,8 +127,16 @@ class Keystore(ABC):
         return {subject: self.subject_key(scope, subject) for subject in set(subjects)}
 
     @abstractmethod
-    def erase_subject(self, scope: str, subject: str) -> list[str]:
-        """Destroy every key of this subject in `scope`; the ids erased (empty if it had none)."""
+    def erase_subject(self, scope: str, subject: str, scrub: bool = True) -> list[str]:
+        """Destroy every key of this subject in `scope`; the ids erased (empty if it had none).
+
+        `scrub`: then make the storage drop the destroyed bytes (`scrub()`); callers erasing in several
+        scopes pass False and scrub once at the end.
+        """
+
+    def scrub(self) -> bool:
+        """Make the storage drop the bytes of erased keys; False if it could not finish (default: nothing to do)."""
+        return True
 
     @abstractmethod
     def subject_ref(self, scope: str, subject: str) -> str:

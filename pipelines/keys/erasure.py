@@ -44,6 +44,8 @@ class ErasurePlan:
     scopes: list[SubjectKeys]
     erased_now: dict[str, list[str]] = field(default_factory=dict)
     """Scope → key ids destroyed by `erase_subject` (filled once it ran)."""
+    scrubbed: bool | None = None
+    """Whether the storage dropped the destroyed keys' bytes afterwards (None: not run yet)."""
 
     @property
     def active_count(self) -> int:
@@ -76,7 +78,8 @@ def plan_erasure(keystore: Keystore, subject: str, scopes: list[str]) -> Erasure
 def erase_subject(keystore: Keystore, subject: str, plan: ErasurePlan) -> ErasurePlan:
     """Destroy the subject's active keys in every scope of the plan (also ones created since it was made)."""
     for scope in plan.scopes:
-        ids = keystore.erase_subject(scope.scope, subject)
+        ids = keystore.erase_subject(scope.scope, subject, scrub=False)
         if ids:
             plan.erased_now[scope.scope] = ids
+    plan.scrubbed = keystore.scrub() if plan.erased_now else True
     return plan

@@ -250,7 +250,7 @@ class LocalKeystore(Keystore):
                 found[subject] = self.subject_key(scope, subject)
         return found
 
-    def erase_subject(self, scope: str, subject: str) -> list[str]:
+    def erase_subject(self, scope: str, subject: str, scrub: bool = True) -> list[str]:
         name = self._subject_name(scope, subject)
         with self._engine.begin() as conn:
             ids = [
@@ -264,7 +264,7 @@ class LocalKeystore(Keystore):
                 .where(keys_table.c.name == name, keys_table.c.erased_at.is_(None))
                 .values(wrapped=None, erased_at=time.time())
             )
-        if ids:
+        if ids and scrub:
             self.scrub()
         return ids
 

@@ -83,7 +83,7 @@ def test_subject_erase_is_audited_first_and_shreds_one_subject(catalog: CatalogS
     assert len(requested) == 1 and len(erased) == 1 and requested[0]["id"] < erased[0]["id"]
     assert erased[0]["user"] == user and erased[0]["details"]["reason"] == "GDPR request T-1"
     assert erased[0]["details"]["erased_key_ids"] == {"channel": [victim_key]}
-    assert erased[0]["details"]["keys_erased"] == 1
+    assert erased[0]["details"]["keys_erased"] == 1 and erased[0]["details"]["storage_scrubbed"] is True
     for shown in (json.dumps(requested + erased), done.stdout, done.stderr, dry.stdout):
         assert victim not in shown and master not in shown
 

@@ -68,7 +68,7 @@ def test_erasing_one_of_three_subjects_makes_only_its_values_unreadable(tmp_path
     details = found.audit_details("ticket 42")
     assert victim not in repr(details) and details["active_key_ids"] == {"channel": [victim_id]}
     erase_subject(keystore, victim, found)
-    assert found.erased_now == {"channel": [victim_id]}
+    assert found.erased_now == {"channel": [victim_id]} and found.scrubbed is True
     # The destroyed key is gone from the database files too (secure_delete + WAL checkpoint).
     raw = store_bytes(tmp_path)
     assert wrapped not in raw and material not in raw
