@@ -99,9 +99,15 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
         keystore.close()
     _show(plan, "erased")
     domains = ", ".join(plan.erased_now)
+    registry = load_registry(settings)
+    topics = ", ".join(
+        registry.get(scope).anonymised_topic if scope in registry.names else f"{scope}-anonymised-data"
+        for scope in plan.erased_now
+    )
     click.echo(
         f"erased {erased} key(s) of the subject in {len(plan.erased_now)} domain(s) ({domains}); audited as {user}. "
-        "Every value encrypted with them, in every topic and copy, can no longer be decrypted."
+        f"The subject's per-subject encrypted values in {topics}, its purpose topics and every copy can no "
+        "longer be decrypted."
     )
     click.echo("Running workers drop the old key within 60 s; the subject's new events get a fresh key.")
     if not plan.scrubbed:

@@ -67,7 +67,7 @@ def test_subject_erase_is_audited_first_and_shreds_one_subject(catalog: CatalogS
     assert done.returncode == 0, done.stderr
     victim_key = tokens[victim].split(ENVELOPE_SEPARATOR)[0]
     assert victim_key in done.stdout and "erased 1 key(s) of the subject in 1 domain(s) (channel)" in done.stdout
-    assert f"audited as {user}" in done.stdout
+    assert f"audited as {user}" in done.stdout and "channel-anonymised-data" in done.stdout
     keystore = LocalKeystore.open(settings)
     decryptor = TokenDecryptor(keystore)
     try:
