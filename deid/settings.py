@@ -34,6 +34,7 @@ _SECRET_FIELDS = {
     "kafka_properties_out",
     "master_key",
     "catalog_db",
+    "keystore_url",
     "catalog_password",
     "admin_password",
 }
@@ -131,6 +132,11 @@ class Settings(BaseSettings):
     master_key_file: Path | None = Field(
         None, description="File holding the master key, outside any repository (instead of DEID_MASTER_KEY)"
     )
+    keystore_url: str | None = Field(
+        None,
+        description="Keystore database as an SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db, shared by "
+        "every worker host (default: SQLite file <data_dir>/keys/keystore.db); it only ever holds wrapped keys",
+    )
     # Config-file only: extra librdkafka properties (security.protocol, sasl.*, ssl.*, …).
     kafka_properties: dict[str, str] = Field(default_factory=dict)
     kafka_properties_out: dict[str, str] = Field(
@@ -173,7 +179,7 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/") if value else value
 
-    @field_validator("catalog_db")
+    @field_validator("catalog_db", "keystore_url")
     @classmethod
     def _check_catalog_db(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):

@@ -10,8 +10,9 @@ subject still maps to one partition, and the key reveals nothing.
 
 The policy is compiled once per version. The worker asks its PolicySource every few seconds and switches
 between two batches when a new version is published; a version that cannot be compiled or registered is
-logged and the running one kept. SIGTERM/SIGINT (`stop()`): the batch in hand is finished and committed,
-then the worker exits cleanly.
+logged and the running one kept. A rotated shared encrypt key (`deid keys rotate`) is noticed within a
+minute (`key_watch.py`) and the same policy compiled again with it. SIGTERM/SIGINT (`stop()`): the batch
+in hand is finished and committed, then the worker exits cleanly.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from pipelines.dlq import (
     dlq_headers,
     event_id_bytes,
 )
+from pipelines.key_watch import SharedKeyWatcher
 from pipelines.keys import Keystore, open_keystore
 from pipelines.metrics import MetricsServer, PipelineMetrics
 from pipelines.outputs import ensure_topics, output_topics, partition_count, register_encoders
@@ -147,6 +149,7 @@ class Worker:
         ensure_topics(self.raw_admin, [domain.dlq_topic], partitions)
         self.registry = make_registry_client(settings)
         self.watcher = PolicyWatcher(self.source, domain.name, policy, self.options.policy_poll_seconds)
+        self.key_watcher = SharedKeyWatcher(self._keystore, domain.name)
         self._activate(policy)
         group = self.options.group_id or f"deid-pipeline-{domain.name}"
         self.consumer = worker_consumer(settings, group, self.options.instance_id, self.catch_up is not None)
@@ -192,6 +195,14 @@ class Worker:
         log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
 
     def _maybe_switch_policy(self) -> None:
+        if self.key_watcher.rotated():
+            try:
+                self.plan = self.compile_plan(self.policy, self.domain, self._keystore)
+                log.info(
+                    "%s: the encrypt key was rotated; now encrypting with %s", self.domain.name, self.key_watcher.seen
+                )
+            except Exception as exc:  # keep the running plan (its key stays valid) rather than stop the stream
+                log.error("%s: could not switch to the rotated key (%s)", self.domain.name, type(exc).__name__)
         policy = self.watcher.changed()
         if policy is None or policy.version == self._rejected_version:
             return

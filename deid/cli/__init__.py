@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "produce": "deid.cli.produce:produce",
     "reidentify": "deid.cli.reidentify:reidentify",
     "stack": "deid.cli.stack:stack",
+    "subject": "deid.cli.subject:subject",
     "tail": "deid.cli.tail:tail_command",
     "topics": "deid.cli.topics:topics",
 }

@@ -38,6 +38,9 @@ def effective_settings(settings: Settings) -> dict[str, object]:
         "log_level": settings.log_level,
         "master_key": "***" if settings.master_key is not None else None,
         "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
+        "keystore_url": _hide_userinfo(settings.keystore_url)
+        if settings.keystore_url
+        else f"sqlite:///{(settings.data_dir / 'keys' / 'keystore.db').resolve()}",
         "nlp_engine": settings.nlp_engine,
         "recognizer_dirs": [str(folder) for folder in settings.recognizer_dirs],
     }

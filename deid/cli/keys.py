@@ -1,14 +1,19 @@
-"""`deid keys`: create and list the data keys (never their material)."""
+"""`deid keys`: create, list, rotate and re-wrap the data keys (never showing their material)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from deid.cli import DeidContext, pass_deid
 from deid.cli.output import print_table
 from deid.domains import load_registry
+from deid.errors import DeidError
+
+if TYPE_CHECKING:
+    from pipelines.keys.audit import KeyAudit
 
 
 @click.group()
@@ -69,3 +74,105 @@ def new_master_key(path: Path) -> None:
     fingerprint = write_new_master_key(path)
     click.echo(f"wrote a new master key to {path.expanduser().absolute()} (fingerprint {fingerprint})")
     click.echo(f"use it with: export DEID_MASTER_KEY_FILE={path.expanduser().absolute()}")
+
+
+@keys.command("rotate")
+@click.option("--domain", "domain_name", help="Rotate only this domain's encrypt key (default: every domain's).")
+@pass_deid
+def rotate(deid: DeidContext, domain_name: str | None) -> None:
+    """A new generation of the domains' shared `encrypt.<domain>` keys; audited in the catalog (KEY_ROTATE).
+
+    New tokens use the new key (running workers switch to it within a minute); tokens under
+    older generations stay readable, since every token names its key id. mask, date_shift and record keys
+    are not rotated: their outputs are pseudonyms and offsets that must stay stable for joins. Per-subject
+    keys are not rotated either (erase them with `deid subject erase`). For the master key itself:
+    `deid keys new-master-key NEW`, then `deid keys rewrap --old-master-key-file OLD`.
+    """
+    from pipelines.keys import KeyNotFoundError, encrypt_key_name, open_keystore
+    from pipelines.keys.audit import KeyAudit
+
+    settings = deid.settings
+    keystore = open_keystore(settings)
+    try:
+        if domain_name is not None:
+            names = [encrypt_key_name(load_registry(settings).get(domain_name).name)]
+        else:
+            names = sorted({k.name for k in keystore.list_keys() if k.name.startswith(encrypt_key_name(""))})
+        current = []
+        for name in names:
+            try:
+                current.append(keystore.current(name).info)
+            except KeyNotFoundError:
+                raise KeyNotFoundError(f"no key {name!r} to rotate; `deid keys init` creates it") from None
+        if not current:
+            raise KeyNotFoundError("no encrypt keys to rotate; `deid keys init` creates them")
+        audit = KeyAudit.from_settings(settings, "key rotation")
+        try:
+            user = audit.check()
+            rotated = [(old, keystore.rotate(old.name)) for old in current]
+            details = {
+                "keys": [
+                    {"name": new.name, "key_id": new.key_id, "generation": new.generation, "previous": old.key_id}
+                    for old, new in rotated
+                ]
+            }
+            _record_or_explain(audit, "KEY_ROTATE", details, f"{len(rotated)} key(s) were rotated")
+        finally:
+            audit.close()
+    finally:
+        keystore.close()
+    print_table(
+        ["name", "new id", "generation", "previous id"],
+        [(new.name, new.key_id, new.generation, old.key_id) for old, new in rotated],
+    )
+    click.echo(f"rotated {len(rotated)} key(s); audited as {user}. Older tokens stay readable by their key id.")
+
+
+@keys.command("rewrap")
+@click.option(
+    "--old-master-key-file",
+    "old_key_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A master key file the keys are still wrapped with (repeatable); or DEID_MASTER_KEY=new,old.",
+)
+@pass_deid
+def rewrap(deid: DeidContext, old_key_files: tuple[Path, ...]) -> None:
+    """Re-wrap every data key under the current master key, touching no data; audited (KEYS_REWRAP).
+
+    After `deid keys new-master-key NEW` and pointing DEID_MASTER_KEY_FILE at NEW, run this with the old
+    key (--old-master-key-file OLD). Key ids and material stay the same, so every token stays readable;
+    once it reports 0 keys left on the old master key, the old key can be destroyed.
+    """
+    from pipelines.keys import LocalKeystore
+    from pipelines.keys.audit import KeyAudit
+    from pipelines.keys.master import load_key_file, load_master_key
+
+    settings = deid.settings
+    master = load_master_key(settings)
+    for path in old_key_files:
+        master = master.with_older(load_key_file(path, "--old-master-key-file"), f"--old-master-key-file {path}")
+    keystore = LocalKeystore.open(settings, master)
+    try:
+        audit = KeyAudit.from_settings(settings, "re-wrap")
+        try:
+            user = audit.check()
+            report = keystore.rewrap()
+            _record_or_explain(audit, "KEYS_REWRAP", report.details(), f"{report.rewrapped} key(s) were re-wrapped")
+        finally:
+            audit.close()
+    finally:
+        keystore.close()
+    moved = ", ".join(f"{n} from {fp}" for fp, n in sorted(report.rewrapped_from.items())) or "none"
+    click.echo(
+        f"re-wrapped {report.rewrapped} key(s) under master key {report.fingerprint} ({moved}); "
+        f"{report.already_current} already under it, {report.erased} erased (nothing to wrap); audited as {user}"
+    )
+    click.echo("0 keys left on older master keys: they are no longer needed by this keystore.")
+
+
+def _record_or_explain(audit: KeyAudit, action: str, details: dict[str, object], done: str) -> None:
+    try:
+        audit.record(action, details)
+    except DeidError as exc:
+        raise DeidError(f"{done}, but the catalog did not record it ({exc})") from None

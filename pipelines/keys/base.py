@@ -127,8 +127,28 @@ class Keystore(ABC):
         return {subject: self.subject_key(scope, subject) for subject in set(subjects)}
 
     @abstractmethod
-    def erase_subject(self, scope: str, subject: str) -> list[str]:
-        """Destroy every key of this subject in `scope`; the ids erased (empty if it had none)."""
+    def erase_subject(self, scope: str, subject: str, scrub: bool = True) -> list[str]:
+        """Destroy every key of this subject in `scope`; the ids erased (empty if it had none).
+
+        `scrub`: then make the storage drop the destroyed bytes (`scrub()`); callers erasing in several
+        scopes pass False and scrub once at the end.
+        """
+
+    def scrub(self) -> bool:
+        """Make the storage drop the bytes of erased keys; False if it could not finish (default: nothing to do)."""
+        return True
+
+    @abstractmethod
+    def subject_ref(self, scope: str, subject: str) -> str:
+        """A keyed hash standing for the subject in `scope` (audits name it instead of the subject id)."""
+
+    @abstractmethod
+    def subject_scopes(self) -> list[str]:
+        """Every scope that holds per-subject keys (active or erased)."""
+
+    @abstractmethod
+    def subject_key_infos(self, scope: str, subject: str) -> list[KeyInfo]:
+        """Every key the subject ever had in `scope`, erased ones included; never creates one."""
 
     def close(self) -> None:  # noqa: B027 - optional
         """Release connections."""

@@ -4,13 +4,17 @@ Default: SQLite at `<data_dir>/keys/keystore.db` (directory 700, file 600). Any 
 (PostgreSQL for several hosts). Concurrency: a key is one row keyed by (name, generation); creators
 race on that unique key and every loser re-reads the winner, so two workers creating the same
 subject's key end with one key. Erasure deletes the wrapped material and keeps a tombstone, so a
-later look-up says "erased" rather than "unknown".
+later look-up says "erased" rather than "unknown"; then it scrubs what the database keeps of deleted
+bytes (SQLite: `secure_delete` zeroes freed space and a WAL checkpoint overwrites the old pages;
+PostgreSQL: VACUUM of the table, which frees dead row versions but cannot reach WAL archives or backups).
+`DEID_KEYSTORE_URL` names a PostgreSQL database (`postgresql+psycopg://…`) for keys shared by several hosts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import threading
@@ -31,11 +35,13 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipelines.keys.base import (
     DataKey,
@@ -48,11 +54,15 @@ from pipelines.keys.base import (
     utc_datetime,
 )
 from pipelines.keys.master import MasterKey, load_master_key
+from pipelines.keys.rewrap import RewrapReport, rewrap_keys
+
+log = logging.getLogger(__name__)
 
 SUBJECT_INDEX_KEY = "keystore.subject_index"
 _SUBJECT_PREFIX = "subject."
 _IN_CHUNK = 500  # names per `IN (…)` query (well under every database's bound-parameter limit)
 _BULK_ATTEMPTS = 5
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
 
 metadata = MetaData()
 keys_table = Table(
@@ -105,9 +115,15 @@ class LocalKeystore(Keystore):
         self._subject_index: bytes | None = None
 
     @classmethod
-    def open(cls, settings: Any) -> LocalKeystore:
-        """The keystore of these settings: SQLite under `<data_dir>/keys/`; needs the master key."""
-        master = load_master_key(settings)
+    def open(cls, settings: Any, master: MasterKey | None = None) -> LocalKeystore:
+        """The keystore of these settings (DEID_KEYSTORE_URL, else SQLite under `<data_dir>/keys/`).
+
+        `master` defaults to the settings' master key (`deid keys rewrap` adds the old one to it).
+        """
+        master = master or load_master_key(settings)
+        url = getattr(settings, "keystore_url", None)
+        if url:
+            return cls(master, normalise_url(url))
         directory = Path(settings.data_dir) / "keys"
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(directory, 0o700)
@@ -138,6 +154,9 @@ class LocalKeystore(Keystore):
             self._insert(name, kind, newest + 1, prefix)
 
     def rotate(self, name: str) -> KeyInfo:
+        if name == SUBJECT_INDEX_KEY or name.startswith(_SUBJECT_PREFIX):
+            # The index names every subject's keys: a new one would orphan them (and hide them from erasure).
+            raise KeystoreError(f"{name!r} cannot be rotated; per-subject keys are replaced by erasing them")
         row = self._current_row(name)
         if row is None:
             raise KeyNotFoundError(f"no key named {name!r} to rotate; run `deid keys init`")
@@ -208,7 +227,9 @@ class LocalKeystore(Keystore):
                     current = found.get(by_name[row.name])
                     if current is None or current.info.generation < row.generation:
                         found[by_name[row.name]] = self._unwrap(row, cache=False)
-            missing = [name for name, subject in by_name.items() if subject not in found]
+            # Sorted: concurrent creators insert overlapping names in one order, so one waits for the other
+            # instead of each holding a name the other needs (a deadlock on PostgreSQL).
+            missing = sorted(name for name, subject in by_name.items() if subject not in found)
             if not missing:
                 return found
             created = [self._new_row(name, "fernet", newest.get(name, 0) + 1, "s") for name in missing]
@@ -217,6 +238,10 @@ class LocalKeystore(Keystore):
                     conn.execute(keys_table.insert(), [values for values, _ in created])
             except IntegrityError:
                 continue  # someone else created some of them: read again
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+                    raise
+                continue
             for (values, material), name in zip(created, missing, strict=True):
                 found[by_name[name]] = DataKey(_info_of(values), material)
             return found
@@ -225,7 +250,7 @@ class LocalKeystore(Keystore):
                 found[subject] = self.subject_key(scope, subject)
         return found
 
-    def erase_subject(self, scope: str, subject: str) -> list[str]:
+    def erase_subject(self, scope: str, subject: str, scrub: bool = True) -> list[str]:
         name = self._subject_name(scope, subject)
         with self._engine.begin() as conn:
             ids = [
@@ -239,7 +264,49 @@ class LocalKeystore(Keystore):
                 .where(keys_table.c.name == name, keys_table.c.erased_at.is_(None))
                 .values(wrapped=None, erased_at=time.time())
             )
+        if ids and scrub:
+            self.scrub()
         return ids
+
+    def rewrap(self) -> RewrapReport:
+        """Wrap every key under the current master key (see `pipelines.keys.rewrap`)."""
+        return rewrap_keys(self._engine, keys_table, self._master)
+
+    def subject_ref(self, scope: str, subject: str) -> str:
+        """The keyed hash naming this subject's keys in `scope`: shows in audits instead of the subject id."""
+        return self._subject_name(scope, subject).rpartition(".")[2]
+
+    def subject_scopes(self) -> list[str]:
+        """Every scope (domain) that holds per-subject keys, active or erased."""
+        # name = "subject." + scope + "." + 32 hex characters of ref
+        scope = func.substr(keys_table.c.name, len(_SUBJECT_PREFIX) + 1, func.length(keys_table.c.name) - 41)
+        query = select(scope.label("scope")).where(keys_table.c.name.startswith(_SUBJECT_PREFIX)).distinct()
+        with self._engine.connect() as conn:
+            return sorted(row.scope for row in conn.execute(query))
+
+    def subject_key_infos(self, scope: str, subject: str) -> list[KeyInfo]:
+        """Every key this subject ever had in `scope` (erased ones too), oldest first; never creates one."""
+        query = (
+            select(keys_table)
+            .where(keys_table.c.name == self._subject_name(scope, subject))
+            .order_by(keys_table.c.generation)
+        )
+        with self._engine.connect() as conn:
+            return [_info(row) for row in conn.execute(query)]
+
+    def scrub(self) -> bool:
+        """Make the database drop the bytes of erased keys from its files; False if it could not finish."""
+        try:
+            if self._engine.dialect.name == "sqlite":
+                with self._engine.connect() as conn:
+                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                return busy is None or busy[0] == 0
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f"VACUUM {keys_table.name}"))
+            return True
+        except Exception as exc:  # the keys are erased already; scrubbing is defence in depth
+            log.warning("keystore: erased keys, but could not scrub the database files (%s)", type(exc).__name__)
+            return False
 
     def _subject_name(self, scope: str, subject: str) -> str:
         if self._subject_index is None:
@@ -329,15 +396,22 @@ class LocalKeystore(Keystore):
 
 
 def _engine(url: str) -> Engine:
+    # hide_parameters: a failed statement's message must not carry wrapped keys (nor anything else bound).
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (several workers)
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")  # erased keys' bytes are zeroed, not left in free pages
         cursor.close()
 
     return engine
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://…` means the psycopg (3) driver deid ships with, not SQLAlchemy's psycopg2 default."""
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url

@@ -31,11 +31,12 @@ _HOW = (
 class MasterKey:
     """Wraps and unwraps data keys. Its repr shows only a fingerprint, never key material."""
 
-    __slots__ = ("_fernet", "fingerprint", "fingerprints", "source")
+    __slots__ = ("_fernet", "_keys", "fingerprint", "fingerprints", "source")
 
     def __init__(self, keys: list[bytes], source: str) -> None:
         if not keys:
             raise MasterKeyError(f"{source}: no key given; {_HOW}")
+        self._keys = list(keys)
         self._fernet = MultiFernet([Fernet(k) for k in keys])
         self.fingerprints = [fingerprint(k) for k in keys]
         self.fingerprint = self.fingerprints[0]
@@ -47,6 +48,11 @@ class MasterKey:
     def unwrap(self, wrapped: bytes) -> bytes:
         """Raises InvalidToken when no master key given can unwrap it."""
         return self._fernet.decrypt(wrapped)
+
+    def with_older(self, older: list[bytes], source: str) -> MasterKey:
+        """This key first (it wraps), then `older` ones that only unwrap (`deid keys rewrap`)."""
+        keys = self._keys + [k for k in older if k not in self._keys]
+        return MasterKey(keys, f"{self.source} + {source}")
 
     def __repr__(self) -> str:
         return f"MasterKey(fingerprint={self.fingerprint!r}, source={self.source!r})"
@@ -95,22 +101,27 @@ def load_master_key(settings: object) -> MasterKey:
     return MasterKey(parse_keys(_read_key_file(key_file), f"{ENV_FILE} {key_file}"), f"{ENV_FILE} {key_file}")
 
 
-def _read_key_file(path: Path) -> str:
+def load_key_file(path: Path, source: str) -> list[bytes]:
+    """The keys in a key file (outside any repository), for an option such as --old-master-key-file."""
+    return parse_keys(_read_key_file(path, source), f"{source} {path}")
+
+
+def _read_key_file(path: Path, source: str = ENV_FILE) -> str:
     path = path.expanduser().absolute()
     tree = git_worktree_of(path)
     if tree is not None:
         raise MasterKeyError(
-            f"{ENV_FILE}: {path} is inside the git working tree {tree}; keep the master key outside any repository"
+            f"{source}: {path} is inside the git working tree {tree}; keep the master key outside any repository"
         )
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise MasterKeyError(f"{ENV_FILE}: {path} does not exist; {_HOW}") from None
+        raise MasterKeyError(f"{source}: {path} does not exist; {_HOW}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise MasterKeyError(f"{ENV_FILE}: cannot read {path} ({type(exc).__name__})") from None
+        raise MasterKeyError(f"{source}: cannot read {path} ({type(exc).__name__})") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning("%s: %s is readable by other users; chmod 600 it", ENV_FILE, path)
+        log.warning("%s: %s is readable by other users; chmod 600 it", source, path)
     return text
 
 
@@ -131,4 +142,12 @@ def write_new_master_key(path: Path) -> str:
     return fingerprint(key)
 
 
-__all__ = ["InvalidToken", "MasterKey", "fingerprint", "load_master_key", "parse_keys", "write_new_master_key"]
+__all__ = [
+    "InvalidToken",
+    "MasterKey",
+    "fingerprint",
+    "load_key_file",
+    "load_master_key",
+    "parse_keys",
+    "write_new_master_key",
+]

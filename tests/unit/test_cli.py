@@ -23,6 +23,7 @@ GROUPS = [
     "produce",
     "reidentify",
     "stack",
+    "subject",
     "tail",
     "topics",
 ]
@@ -97,13 +98,16 @@ def test_config_shows_settings_and_hides_secrets(tmp_path: Path) -> None:
         "kafka_properties:\n  sasl.password: very-secret-1\n  security.protocol: SASL_SSL\n"
         "catalog_url: http://user:pw-secret-2@catalog:21000\n"
     )
-    result = run_deid("config", "--json", env=deid_env(DEID_CONFIG=str(config), DEID_CLUSTER="west"))
+    keystore = "postgresql+psycopg://deid:pw-secret-3@db:5432/keys"
+    env = deid_env(DEID_CONFIG=str(config), DEID_CLUSTER="west", DEID_KEYSTORE_URL=keystore)
+    result = run_deid("config", "--json", env=env)
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
-    assert shown["cluster"] == "west"
+    assert shown["cluster"] == "west" and shown["keystore_url"] == "postgresql+psycopg://***@db:5432/keys"
     assert shown["kafka_properties"] == {"sasl.password": "***", "security.protocol": "SASL_SSL"}
     assert shown["schema_registry_url"] == "http://***@catalog:21000/registry"
     assert "very-secret-1" not in result.stdout and "pw-secret-2" not in result.stdout
+    assert "pw-secret-3" not in result.stdout
 
 
 def test_domains_commands() -> None:
