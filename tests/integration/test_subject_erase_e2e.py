@@ -46,7 +46,7 @@ def reidentified(env: PipelineEnv, count: int) -> dict[str, Any]:
 def test_erased_subject_reads_as_erased_and_only_that_subject(
     kafka: Broker, catalog: CatalogServer, tmp_path: Path, registry_url: str
 ) -> None:
-    env = pipeline_env(kafka, "channel", tmp_path, registry_url)
+    env = pipeline_env(kafka, "channel", tmp_path, registry_url, catalog=catalog)  # reidentify: steward, audited
     policy = env.policy_file(edit=per_subject_user_id)
     env.produce(EVENTS, seed=5)
     first = env.run("--policy-file", str(policy), "--until-caught-up")
@@ -54,8 +54,8 @@ def test_erased_subject_reads_as_erased_and_only_that_subject(
     victim, _ = Counter(raw["user_id"] for raw in env.raw_values.values()).most_common(1)[0]
     assert len({raw["user_id"] for raw in env.raw_values.values()}) >= 3
 
-    user, password = catalog.credentials("steward")
-    catalog_env = env.env(DEID_CATALOG_URL=catalog.url, DEID_CATALOG_USER=user, DEID_CATALOG_PASSWORD=password)
+    user = catalog.credentials("steward")[0]
+    catalog_env = env.env()
     start = catalog.client("admin").audit_feed(since=0, limit=10000)["next"]
     erased = run_deid(
         "subject", "erase", victim, "--domain", env.name, "--reason", "Art. 17 request R-7", env=catalog_env
