@@ -168,11 +168,11 @@ class SessionAuthenticator:
         if ui_session is None:
             return None
         request.state.ui_session = ui_session
-        if request.method not in SAFE_METHODS and request.url.path.startswith(API_PREFIXES):
-            if not self.sessions.csrf_matches(ui_session, request.headers.get(CSRF_HEADER)):
-                raise AtlasError(
-                    Code.UNAUTHORIZED_ACCESS,
-                    f"{ui_session.principal.name} (session without the X-CSRF-Token header)",
-                    f"{request.method} {request.url.path}",
-                )
+        unsafe_api = request.method not in SAFE_METHODS and request.url.path.startswith(API_PREFIXES)
+        if unsafe_api and not self.sessions.csrf_matches(ui_session, request.headers.get(CSRF_HEADER)):
+            raise AtlasError(
+                Code.UNAUTHORIZED_ACCESS,
+                f"{ui_session.principal.name} (session without the X-CSRF-Token header)",
+                f"{request.method} {request.url.path}",
+            )
         return ui_session.principal

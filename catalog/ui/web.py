@@ -3,13 +3,15 @@ check of forms, the steward check of writes, flash messages, and HTML error page
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 PACKAGE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 templates.env.globals["version"] = __version__
+templates.env.filters["when"] = lambda ms: (
+    datetime.fromtimestamp(int(ms) / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S") if ms else "?"
+)
 FLASH_COOKIE = "deid_flash"
 # Pages are ours only: no inline script, no third-party anything, never framed.
 SECURITY_HEADERS = {
@@ -74,8 +79,9 @@ async def checked_form(request: Request, principal: Principal = Depends(page_use
     ui_session: UISession | None = getattr(request.state, "ui_session", None)
     token = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
     if ui_session is None or not sessions(request).csrf_matches(ui_session, token if isinstance(token, str) else None):
-        log.warning("ui: refused a %s %s without a valid CSRF token (user %s)", request.method, request.url.path,
-                    principal.name)  # fmt: skip
+        log.warning(
+            "ui: refused a %s %s without a valid CSRF token (user %s)", request.method, request.url.path, principal.name
+        )
         raise UIError(403, "Refused: the form's CSRF token is missing or wrong. Reload the page and try again.")
     return form
 
@@ -99,8 +105,6 @@ def back(request: Request, path: str, message: str) -> RedirectResponse:
 
 
 def render(request: Request, template: str, principal: Principal | None, status: int = 200, **values: Any) -> Response:
-    from urllib.parse import unquote
-
     ui_session: UISession | None = getattr(request.state, "ui_session", None)
     message = request.cookies.get(FLASH_COOKIE)
     response = templates.TemplateResponse(
@@ -117,15 +121,14 @@ def render(request: Request, template: str, principal: Principal | None, status:
     )
     if message:
         response.delete_cookie(FLASH_COOKIE, path="/")
+    response.headers.update(SECURITY_HEADERS)
     return response
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
     principal = None
-    try:
+    with contextlib.suppress(AtlasError):
         principal = current_principal(request)
-    except AtlasError:
-        pass
     return render(request, "error.html", principal, status=status, message=message)
 
 
@@ -137,13 +140,3 @@ async def ui_error_handler(request: Request, exc: Exception) -> Response:
 async def login_required_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     return RedirectResponse(f"/login?next={quote(exc.next_path, safe='')}", status_code=303)
-
-
-def add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
-def html(response: HTMLResponse) -> HTMLResponse:
-    return add_security_headers(response)  # type: ignore[return-value]
