@@ -16,9 +16,9 @@ LABEL_WIDTH = 150
 class Bar:
     label: str
     y: int
-    pii: int  # widths in px
-    reviewed_other: int
-    review: int
+    pii_confirmed: int  # widths in px
+    pii_suggested: int
+    other: int
     caption: str
 
 
@@ -30,27 +30,27 @@ class CoverageChart:
     bar_x: int = LABEL_WIDTH
 
 
+def _width(count: int, total: int) -> int:
+    return round(BAR_WIDTH * count / total) if total else 0
+
+
 def coverage_chart(topics: list[Topic]) -> CoverageChart:
-    """One bar per topic: PII fields, other fields, fields awaiting review (share of its inferred fields)."""
+    """One bar per topic, as shares of its inferred fields: PII confirmed, PII still suggested, not PII."""
     bars = []
     for index, topic in enumerate(topics):
-        total = len(topic.inferred)
-        if total:
-            review = round(BAR_WIDTH * topic.review_count / total)
-            pii_reviewed = sum(1 for f in topic.inferred if f.tag.is_pii and not f.needs_review)
-            pii = round(BAR_WIDTH * pii_reviewed / total)
-            other = BAR_WIDTH - review - pii
-        else:
-            review = pii = other = 0
+        fields = topic.inferred
+        total = len(fields)
+        confirmed = _width(sum(1 for f in fields if f.tag.is_pii and not f.needs_review), total)
+        suggested = _width(sum(1 for f in fields if f.tag.is_pii and f.needs_review), total)
+        other = BAR_WIDTH - confirmed - suggested if total else 0
         caption = f"{topic.pii_count}/{total} PII" + (f", {topic.review_count} to review" if topic.review_count else "")
-        bars.append(
-            Bar(topic.domain.name, 8 + index * ROW_HEIGHT, pii, other, review, caption if total else "no schema yet")
-        )
+        y = 8 + index * ROW_HEIGHT
+        bars.append(Bar(topic.domain.name, y, confirmed, suggested, other, caption if total else "no schema yet"))
     return CoverageChart(LABEL_WIDTH + BAR_WIDTH + 170, 16 + len(bars) * ROW_HEIGHT, bars)
 
 
-NODE_W, NODE_H, GAP_Y = 210, 44, 14
-COLUMNS = (10, 300, 590)
+NODE_W, NODE_H, GAP_Y = 236, 44, 14
+COLUMNS = (10, 320, 630)
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,15 @@ def lineage_drawing(topics: list[Topic], purpose_topics: dict[str, list[str]]) -
         block = len(outputs) * (NODE_H + GAP_Y) - GAP_Y
         middle = y + (block - NODE_H) // 2
         raw = pipeline.inputs[0] if pipeline and pipeline.inputs else domain.raw_topic
-        drawing.nodes.append(Node(COLUMNS[0], middle, raw, f"schema v{topic.schema_version or '?'}", "topic"))
+        drawing.nodes.append(
+            Node(
+                COLUMNS[0],
+                middle,
+                raw,
+                f"schema v{topic.schema_version}" if topic.schema_version else "no schema yet",
+                "topic",
+            )
+        )
         if pipeline is not None:
             version = pipeline.policy_version
             subtitle = f"policy v{version} · {pipeline.state}" if version is not None else pipeline.state

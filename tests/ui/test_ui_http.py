@@ -133,44 +133,30 @@ def test_steward_decisions_are_validated_and_audited(
     user, password = ui_catalog.credentials("steward")
     session = login(ui_catalog.url, user, password)
     token = csrf_token(session.get(f"{ui_catalog.url}/topics/channel", timeout=30).text)
-    base = f"{ui_catalog.url}/topics/channel/fields"
-    bad = session.post(
-        f"{base}/user_id/treatment", data={"csrf_token": token, "treatment": "mask", "mask.length": "4"}, timeout=30
-    )
+    field = f"{ui_catalog.url}/topics/channel/fields/tv_show_type"
+
+    def post(route: str, **data: str) -> requests.Response:
+        return session.post(f"{field}/{route}", data={"csrf_token": token, **data}, timeout=30)
+
+    bad = post("treatment", treatment="mask", **{"mask.length": "4"})
     assert bad.status_code == 200 and "Not saved" in bad.text and "length" in bad.text
-    wrong_type = session.post(
-        f"{base}/user_id/treatment",
-        data={"csrf_token": token, "treatment": "date_shift", "date_shift.max_days": "5"},
-        timeout=30,
-    )
-    assert "Not saved" in wrong_type.text  # the domain has no date format for user_id
-    good = session.post(
-        f"{base}/user_id/treatment",
-        data={
-            "csrf_token": token,
-            "treatment": "mask",
-            "mask.length": "16",
-            "mask.encoding": "hex",
-            "mask.key": "default",
-        },
-        timeout=30,
-    )
-    assert "treatment set in the draft policy" in good.text
-    confirmed = session.post(
-        f"{base}/user_id/decide", data={"csrf_token": token, "action": "confirm", "note": "ids of accounts"}, timeout=30
-    )
-    assert "USER_ID confirmed" in confirmed.text
+    no_format = post("treatment", treatment="date_shift", **{"date_shift.max_days": "5"})
+    assert "Not saved" in no_format.text and "format" in no_format.text  # tv_show_type is no date
+    assert "Not saved" in post("treatment", treatment="no_such_treatment").text
+    good = post("treatment", treatment="redact", **{"redact.value": "GENRE", "redact.flag": "on"})
+    assert "tv_show_type: treatment set in the draft policy" in good.text
+    confirmed = post("decide", action="confirm", note="genres are not personal")
+    assert "tv_show_type: NON_PII confirmed" in confirmed.text
     with ui_catalog.client("admin") as client:
         draft = client.get_policy_draft("channel")
-        assert draft["policy"]["rules"]["user_id"] == {
-            "treatment": "mask",
-            "params": {"encoding": "hex", "length": 16, "key": "default"},
-        }
-        tag = client.get_classification(channel_after_inference["user_id"], "USER_ID")["attributes"]
-        assert tag["status"] == "confirmed" and tag["note"] == "ids of accounts"
-        events = client.get_entity_audit(channel_after_inference["user_id"])
+        expected = {"treatment": "redact", "params": {"value": "GENRE", "flag": True}}
+        assert draft["policy"]["rules"]["tv_show_type"] == expected
+        assert "tv_show_type" in draft["steward_paths"]
+        tag = client.get_classification(channel_after_inference["tv_show_type"], "NON_PII")["attributes"]
+        assert tag["status"] == "confirmed" and tag["note"] == "genres are not personal"
+        events = client.get_entity_audit(channel_after_inference["tv_show_type"])
         assert any(e["user"] == user and e["action"] == "CLASSIFICATION_UPDATE" for e in events)
-    history = session.get(f"{base}/user_id/history", timeout=30)
+    history = session.get(f"{field}/history", timeout=30)
     assert history.status_code == 200
-    assert user in history.text and "mask (encoding=hex, key=default, length=16)" in history.text
-    assert "USER_ID: confirmed" in history.text
+    assert user in history.text and "redact (flag=True, value=GENRE)" in history.text
+    assert "NON_PII: confirmed, detected, 0.97" in history.text
