@@ -160,3 +160,23 @@ def test_steward_decisions_are_validated_and_audited(
     assert history.status_code == 200
     assert user in history.text and "redact (flag=True, value=GENRE)" in history.text
     assert "NON_PII: confirmed, detected, 0.97" in history.text
+
+
+def test_bulk_confirm_takes_only_suggestions_at_or_above_the_threshold(
+    ui_catalog: CatalogServer, channel_after_inference: dict[str, str]
+) -> None:
+    user, password = ui_catalog.credentials("steward")
+    session = login(ui_catalog.url, user, password)
+    token = csrf_token(session.get(f"{ui_catalog.url}/topics/channel", timeout=30).text)
+    url = f"{ui_catalog.url}/topics/channel/confirm-suggestions"
+    assert session.post(url, data={"csrf_token": token, "min_confidence": "2"}, timeout=30).status_code == 400
+    answer = session.post(url, data={"csrf_token": token, "min_confidence": "0.95"}, timeout=30)
+    assert answer.status_code == 200 and "suggestion(s) at confidence ≥ 0.95" in answer.text
+    with ui_catalog.client("viewer") as client:
+        status = {
+            path: {c["typeName"]: c["attributes"]["status"] for c in client.get_classifications(guid)}
+            for path, guid in channel_after_inference.items()
+        }
+    assert status["user_id"]["USER_ID"] == "confirmed"  # 0.97
+    assert status["tv_show"]["NON_PII"] == "suggested"  # 0.88 stays for a steward to look at
+    assert status["date"]["DATE_TIME"] == "suggested"  # 0.93

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 
 from fastapi import APIRouter, Depends, Request
@@ -24,7 +25,9 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(request: Request, next_path: str, error: str | None = None, status: int = 200) -> Response:
-    nonce = secrets.token_hex(16)
+    nonce = request.cookies.get(LOGIN_COOKIE) or ""
+    if not re.fullmatch(r"[0-9a-f]{32}", nonce):  # keep a valid one: two open login tabs both work
+        nonce = secrets.token_hex(16)
     response = render(
         request,
         "login.html",
