@@ -128,6 +128,7 @@ def test_steward_reviews_tags_changes_a_treatment_and_publishes(
     user_id.locator("select.treatment-choice").select_option("mask")
     expect(user_id.locator('fieldset[data-treatment="encrypt"]')).to_be_hidden()
     user_id.locator('input[name="mask.length"]').fill("16")
+    _shot(page, "schema-decide")
     user_id.locator("form.treatment-form button[type=submit]").click()
     expect(page.locator(".flash")).to_contain_text("user_id: treatment set")
     expect(_row(page, "user_id").locator("td.treatment")).to_contain_text("mask (encoding=hex, key=default, length=16)")

@@ -180,3 +180,33 @@ def test_bulk_confirm_takes_only_suggestions_at_or_above_the_threshold(
     assert status["user_id"]["USER_ID"] == "confirmed"  # 0.97
     assert status["tv_show"]["NON_PII"] == "suggested"  # 0.88 stays for a steward to look at
     assert status["date"]["DATE_TIME"] == "suggested"  # 0.93
+
+
+def test_changing_the_entity_sets_its_default_treatment_and_back(
+    ui_catalog: CatalogServer, channel_after_inference: dict[str, str]
+) -> None:
+    user, password = ui_catalog.credentials("steward")
+    session = login(ui_catalog.url, user, password)
+    token = csrf_token(session.get(f"{ui_catalog.url}/topics/channel", timeout=30).text)
+    url = f"{ui_catalog.url}/topics/channel/fields/tv_show_type/decide"
+    guid = channel_after_inference["tv_show_type"]
+
+    def tags(client) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+        return {
+            c["typeName"]: (c["attributes"]["status"], c["attributes"]["source"])
+            for c in client.get_classifications(guid)
+        }
+
+    unknown = session.post(url, data={"csrf_token": token, "action": "retag", "entity": "NO_SUCH_ENTITY"}, timeout=30)
+    assert "Not saved" in unknown.text and "NO_SUCH_ENTITY" in unknown.text
+    retagged = session.post(url, data={"csrf_token": token, "action": "retag", "entity": "LOCATION"}, timeout=30)
+    assert "tv_show_type: tagged LOCATION" in retagged.text
+    with ui_catalog.client("viewer") as client:
+        assert tags(client)["LOCATION"] == ("confirmed", "steward")
+        assert tags(client)["NON_PII"][0] == "rejected"
+        assert client.get_policy_draft("channel")["policy"]["rules"]["tv_show_type"]["treatment"] == "mask"
+    back = session.post(url, data={"csrf_token": token, "action": "retag", "entity": "NON_PII"}, timeout=30)
+    assert "tv_show_type: tagged NON_PII; kept as is" in back.text
+    with ui_catalog.client("viewer") as client:
+        assert tags(client)["LOCATION"][0] == "rejected" and tags(client)["NON_PII"] == ("confirmed", "steward")
+        assert client.get_policy_draft("channel")["policy"]["rules"]["tv_show_type"] == {"treatment": "keep"}

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from catalog.server.errors import AtlasError
 from catalog.server.users import Principal
+from catalog.tags import NON_PII
 from catalog.ui.data import CatalogView, FieldRow, rule_summary, safe_examples
 from catalog.ui.decisions import FieldDecisions
 from catalog.ui.params import param_choices, param_kind, rule_from_form
@@ -111,7 +112,11 @@ def decide(
     if action == "retag":
         entity = str(form.get("entity") or "")
         return _guarded(
-            request, domain, f"{path}: tagged {entity}.", lambda: decisions.retag(row.guid, path, entity, note), view
+            request,
+            domain,
+            f"{path}: tagged {entity}" + ("; kept as is." if entity == NON_PII else "."),
+            lambda: decisions.retag(row.guid, path, entity, note),
+            view,
         )
     if action == "note":
         return _guarded(request, domain, f"{path}: note saved.", lambda: decisions.annotate(row.guid, note), view)
