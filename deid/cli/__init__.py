@@ -21,6 +21,7 @@ from deid.settings import Settings, load_settings
 COMMANDS: dict[str, str] = {
     "catalog": "deid.cli.catalog:catalog",
     "config": "deid.cli.config:config",
+    "demo": "deid.cli.demo:demo",
     "domains": "deid.cli.domains:domains",
     "keys": "deid.cli.keys:keys",
     "pipeline": "deid.cli.pipeline:pipeline",
