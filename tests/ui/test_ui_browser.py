@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from pipelines.catalog_binding import pipeline_entities
+from pipelines.policy_source import PipelineLineage
 from tests.catalog_support import CatalogServer
 from tests.ui.conftest import CLUSTER, SCREENSHOTS
 
@@ -42,36 +44,18 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def channel_pipeline(ui_catalog: CatalogServer, channel_after_inference: dict[str, str]) -> None:
-    """A running channel worker as the pipeline's lineage sink reports it (interfaces2 §3)."""
-    topic = {"typeName": "kafka_topic"}
+    """A running channel worker, recorded as the pipeline's catalog lineage sink records it."""
+    lineage = PipelineLineage(
+        domain="channel",
+        cluster=CLUSTER,
+        inputs=["channel-raw-data"],
+        outputs=["channel-anonymised-data"],
+        dlq="channel-dlq",
+        policy_version=1,
+        delivery_mode="exactly-once",
+    )
     with ui_catalog.client("steward") as client:
-        client.upsert_entity(
-            {
-                "typeName": "kafka_topic",
-                "attributes": {
-                    "qualifiedName": f"channel-anonymised-data@{CLUSTER}",
-                    "name": "channel-anonymised-data",
-                    "topic": "channel-anonymised-data",
-                    "uri": "channel-anonymised-data",
-                },
-            }
-        )
-        client.upsert_entity(
-            {
-                "typeName": "deid_pipeline",
-                "attributes": {
-                    "qualifiedName": f"deid-pipeline-channel@{CLUSTER}",
-                    "name": "deid-pipeline-channel",
-                    "domain": "channel",
-                    "policyVersion": 1,
-                    "deliveryMode": "exactly_once",
-                    "state": "running",
-                    "host": "worker-1",
-                    "inputs": [{**topic, "uniqueAttributes": {"qualifiedName": f"channel-raw-data@{CLUSTER}"}}],
-                    "outputs": [{**topic, "uniqueAttributes": {"qualifiedName": f"channel-anonymised-data@{CLUSTER}"}}],
-                },
-            }
-        )
+        client.upsert_entities(pipeline_entities(lineage, "running"))
 
 
 def _shot(page: Page, name: str) -> None:
