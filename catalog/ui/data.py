@@ -16,7 +16,7 @@ from catalog.server.typesystem import TypeRegistry
 from catalog.server.views import EntityReader, render_classification
 from catalog.store.repository import ClassificationRepo, EntityRecord, loads
 from catalog.store.tables import EntityRow
-from catalog.tags import FREE_TEXT, NON_PII, EffectiveTag, effective_tag
+from catalog.tags import FREE_TEXT, NON_PII, EffectiveTag, effective_tag, parse_evidence
 from deid.domains import Domain, FieldType
 from deid.policy import ALLOWED_TREATMENTS, treatment_options
 
@@ -65,6 +65,16 @@ class FieldRow:
     @property
     def allowed(self) -> tuple[str, ...]:
         return ALLOWED_TREATMENTS[self.field_type] if self.field_type and self.in_domain else ()
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """The detection's evidence; for a steward's own tag, that of the detection it overrode."""
+        if self.tag.evidence:
+            return self.tag.evidence
+        detected = [c.get("attributes") or {} for c in self.classifications]
+        detected = [a for a in detected if a.get("evidence")]
+        best = max(detected, key=lambda a: float(a.get("confidence") or 0.0), default=None)
+        return parse_evidence(best.get("evidence")) if best else {}
 
     @property
     def rejected(self) -> list[str]:
