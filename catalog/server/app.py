@@ -28,6 +28,7 @@ from catalog.server.typedefs import TypeCache, TypeDefService
 from catalog.server.users import UserService
 from catalog.store.db import Store, WriteConflict, safe_url
 from catalog.store.migrate import upgrade
+from catalog.ui import mount as mount_ui
 from deid import __version__
 from deid.errors import DeidError
 from deid.settings import Settings, load_settings
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, *, context: CatalogContext | No
     for target in ROUTERS:
         app.include_router(_load(target))
     registry_binding.mount(app, context)  # the Confluent-compatible Schema Registry API at /registry
+    mount_ui(app)  # the steward UI at / (pages, /static, the session-cookie authenticator)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(_NormalizePath)
     return app

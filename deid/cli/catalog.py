@@ -88,6 +88,7 @@ def serve(deid: DeidContext, host: str, port: int | None) -> None:
     _tell_admin(context.initial_admin)
     app = create_app(settings, context=context)
     click.echo(f"catalog: serving http://{host}:{port} (database {safe_url(store.url)})", err=True)
+    click.echo(f"catalog: steward UI at http://{host}:{port}/ (log in with a catalog user)", err=True)
     debug = settings.log_level == "DEBUG"
     # No access log unless debugging: query strings can carry search terms a steward typed.
     serve_app(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=debug)

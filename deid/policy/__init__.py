@@ -23,7 +23,8 @@ Parsing errors and checks against a `deid.domains.Domain` name the offending pat
 
 Modules: `rules` (treatments, typed parameters, consent rules), `model` (Policy, Purpose, import and
 export), `checks` (what each field type allows; checks against the domain), `defaults` (suggested
-treatments per detected entity). Import from `deid.policy`; it re-exports what callers need.
+treatments per detected entity), `diff` (what changed between two policies). Import from
+`deid.policy`; it re-exports what callers need.
 """
 
 from deid.policy.checks import (
@@ -34,6 +35,7 @@ from deid.policy.checks import (
     treatment_options,
 )
 from deid.policy.defaults import ENTITY_TREATMENTS, NON_PII, default_policy, default_rule
+from deid.policy.diff import PolicyChange, diff_policies
 from deid.policy.model import Policy, Purpose, describe_errors, split_path
 from deid.policy.rules import (
     FIELD_PATH,
@@ -92,6 +94,7 @@ __all__ = [
     "MaskRule",
     "NoParams",
     "Policy",
+    "PolicyChange",
     "PolicyError",
     "Purpose",
     "RedactParams",
@@ -103,6 +106,7 @@ __all__ = [
     "default_policy",
     "default_rule",
     "describe_errors",
+    "diff_policies",
     "make_rule",
     "policy_problems",
     "rule_branches",

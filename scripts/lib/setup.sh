@@ -11,7 +11,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the test suite needs; installed by ./scripts/test in CI (root, apt-get).
 #   postgresql: the catalog's tests also run on a private PostgreSQL cluster (initdb in a temp dir).
-DEID_APT_PACKAGES=(postgresql ${DEID_APT_PACKAGES:-})
+#   chromium: the steward UI's browser tests drive Debian's chromium through Playwright (no `playwright install`).
+DEID_APT_PACKAGES=(postgresql chromium ${DEID_APT_PACKAGES:-})
 
 find_python() {
   local candidate
