@@ -139,10 +139,10 @@ def test_kill_9_mid_stream_then_restart(
     kafka: Broker, tmp_path: Path, registry_url: str, base: str, exactly_once: bool
 ) -> None:
     env = pipeline_env(kafka, base, tmp_path, registry_url, partitions=2)
-    total = 20_000
+    total = 100_000  # the figure: kill -9 in the middle of 100k events
     ids = env.produce(total, seed=5)
     mode = ["--exactly-once"] if exactly_once else []
-    args = ["--policy-file", str(env.policy_file()), "--batch-size", "250", *mode]
+    args = ["--policy-file", str(env.policy_file()), "--batch-size", "1000", *mode]
     worker = env.start(*args)
     try:
         deadline = time.monotonic() + 120
