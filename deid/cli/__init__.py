@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "deid.cli.catalog:catalog",
     "config": "deid.cli.config:config",
     "domains": "deid.cli.domains:domains",
+    "infer": "deid.cli.infer:infer",
     "keys": "deid.cli.keys:keys",
     "pipeline": "deid.cli.pipeline:pipeline",
     "produce": "deid.cli.produce:produce",

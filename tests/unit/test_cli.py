@@ -13,7 +13,19 @@ import pytest
 from deid.cli import COMMANDS, cli
 from tests.conftest import deid_env, run_deid
 
-GROUPS = ["catalog", "config", "domains", "keys", "pipeline", "produce", "reidentify", "stack", "tail", "topics"]
+GROUPS = [
+    "catalog",
+    "config",
+    "domains",
+    "infer",
+    "keys",
+    "pipeline",
+    "produce",
+    "reidentify",
+    "stack",
+    "tail",
+    "topics",
+]
 
 
 def test_help_lists_command_groups() -> None:
