@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,6 @@ from deid.kafka import make_admin, make_producer
 from recognizers import build_analyzer
 from schema_inference.classify import NON_PII
 from schema_inference.job import classify, infer_domain
-from schema_inference.spark import spark_session
 from schema_inference.summary import print_summary
 from tests.conftest import Broker
 
@@ -31,15 +30,6 @@ pytestmark = pytest.mark.kafka
 REPO = Path(__file__).resolve().parents[2]
 SEED_EVENTS = REPO.parent / "shared" / "fixtures" / "channel_seed_events.jsonl"
 Event = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def spark(kafka: Broker) -> Iterator[Any]:
-    session = spark_session(
-        kafka.settings.model_copy(update={"spark_jars_dir": REPO / ".deid" / "spark-jars"}), "local[2]"
-    )
-    yield session
-    session.stop()
 
 
 # --- a tiny local generator per seed domain (the producers package has the real ones) ------------------
