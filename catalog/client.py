@@ -21,6 +21,7 @@ from typing import Any
 import requests
 
 from catalog.payloads import all_of, any_of, assigned_guid, classification, criterion, entity, object_id
+from catalog.policy_api import PolicyMethods
 from deid.credentials import DEFAULT_CATALOG_USER, catalog_credentials
 from deid.errors import DeidError
 from deid.settings import Settings
@@ -101,7 +102,7 @@ _ERRORS: dict[int, type[CatalogError]] = {
 }
 
 
-class CatalogClient:
+class CatalogClient(PolicyMethods):
     """An Atlas v2 client with retries and typed errors."""
 
     def __init__(

@@ -1,15 +1,16 @@
 """Where a worker gets its policy, and where it reports what it did: the seams to the catalog.
 
 `PolicySource.latest_published(domain)` gives the newest published policy of a domain (or None). Two
-sources exist: the catalog (bound by `catalog_policy_source` once `catalog.client` is merged) and a
+sources exist: the catalog (`catalog_policy_source`, pipelines/catalog_binding.py) and a
 reviewed policy file (`FilePolicySource`, "policy as code": `deid pipeline run DOMAIN --policy-file P`,
 re-read when the file changes). `PolicyWatcher` polls a source every few seconds and hands the worker a
 policy only when its version differs from the one running.
 
 `LineageSink` receives the worker's lineage (its `deid_pipeline` entity: raw topic in, anonymised and
 purpose topics out, policy version) when it starts or switches policy, and the field paths no rule
-covered (dropped, to show in the catalog as new). `AuditSink` records re-identifications. Until the
-catalog binds them, `LoggingSink` writes both to the log (paths and counts only, never values).
+covered (dropped, to show in the catalog as new). `AuditSink` records re-identifications. The catalog
+implements both (pipelines/catalog_binding.py); `LoggingSink` writes them to the log (paths and counts
+only, never values) for a worker with no catalog credentials.
 """
 
 from __future__ import annotations
@@ -87,9 +88,11 @@ class StaticPolicySource:
         return self.policy if self.policy.domain == domain and self.policy.status == "published" else None
 
 
-def catalog_policy_source(settings: Any) -> PolicySource | None:
-    """The catalog as a policy source. None until the catalog client (issue 6) is bound here."""
-    return None
+def catalog_policy_source(settings: Any) -> PolicySource:
+    """The catalog (its latest published version of each domain's policy), as the configured user."""
+    from pipelines.catalog_binding import CatalogPolicySource, catalog_client
+
+    return CatalogPolicySource(catalog_client(settings))
 
 
 class PolicyWatcher:
@@ -149,11 +152,15 @@ class PipelineLineage:
     outputs: Sequence[str]
     dlq: str
     policy_version: int
+    delivery_mode: str = "at-least-once"
 
 
 class LineageSink(Protocol):
     def pipeline_started(self, lineage: PipelineLineage) -> None:
         """Upsert the domain's `deid_pipeline` entity (on start and on every policy switch)."""
+
+    def pipeline_stopped(self, lineage: PipelineLineage) -> None:
+        """The worker stopped (its `deid_pipeline` state becomes stopped)."""
 
     def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
         """Field paths seen in records that no rule covers (dropped); each path is reported once per run."""
@@ -165,7 +172,7 @@ class AuditSink(Protocol):
 
 
 class LoggingSink:
-    """LineageSink and AuditSink that log (names, paths and counts only) until the catalog is bound."""
+    """LineageSink and AuditSink that log (names, paths and counts only): a worker without a catalog."""
 
     def pipeline_started(self, lineage: PipelineLineage) -> None:
         log.info(
@@ -176,6 +183,9 @@ class LoggingSink:
             lineage.dlq,
             lineage.policy_version,
         )
+
+    def pipeline_stopped(self, lineage: PipelineLineage) -> None:
+        log.info("lineage: deid_pipeline %s stopped (policy v%s)", lineage.domain, lineage.policy_version)
 
     def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
         log.warning("%s: fields no rule covers were dropped: %s", domain, ", ".join(paths))

@@ -6,9 +6,9 @@ older policy versions are handled by their own schema. Each token carries its ke
 crypto-shredding gives the marker `{"$erased": true}` for that value, anything else unreadable gives
 `{"$undecryptable": "<why>"}`; the rest of the record is untouched.
 
-Who may do this is an `Authorizer`'s decision. The catalog will bind one to its roles (steward, admin)
-and audit through an `AuditSink`; until then `LocalKeyAuthorizer` authorises whoever holds the keystore's
-master key (who can decrypt anyway) under their OS login name, and every run is reported to the sink.
+Who may do this is an `Authorizer`'s decision: `deid reidentify` asks the catalog (role steward or admin,
+pipelines/catalog_binding.py) and also requires the keystore's master key (`LocalKeyAuthorizer`); every
+run is audited in the catalog through an `AuditSink`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Authorizer(Protocol):
 
 
 class LocalKeyAuthorizer:
-    """Holding the master key (the keystore opened with it) is the authorisation, until catalog roles are bound."""
+    """The master key given must open the keystore's keys (checked before anything is read)."""
 
     def __init__(self, keystore: Keystore) -> None:
         self.keystore = keystore

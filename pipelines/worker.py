@@ -179,16 +179,16 @@ class Worker:
         self.summary.policy_versions.append(policy.version)
         self.watcher.accept(policy)
         self.metrics.set_state(policy_version=policy.version)
-        self.lineage.pipeline_started(
-            PipelineLineage(
-                self.domain.name,
-                self.settings.cluster,
-                [self.domain.raw_topic],
-                topics,
-                self.domain.dlq_topic,
-                policy.version,
-            )
+        self._lineage = PipelineLineage(
+            self.domain.name,
+            self.settings.cluster,
+            [self.domain.raw_topic],
+            topics,
+            self.domain.dlq_topic,
+            policy.version,
+            "exactly-once" if self.options.exactly_once else "at-least-once",
         )
+        self.lineage.pipeline_started(self._lineage)
         log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
 
     def _maybe_switch_policy(self) -> None:
@@ -226,6 +226,7 @@ class Worker:
             lambda: self.consumer.close(),
             lambda: self._metrics_server.stop(),
             lambda: self._keystore.close() if self._keystore and self._owns_keystore else None,
+            lambda: self.lineage.pipeline_stopped(self._lineage),
         ):
             try:
                 step()

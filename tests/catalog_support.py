@@ -172,6 +172,11 @@ class CatalogServer:
         user, password = self.credentials(role)
         return CatalogClient(self.url, user, password, **options)
 
+    def env(self, role: str = "steward") -> dict[str, str]:
+        """DEID_* variables that make a `deid` subprocess talk to this catalog as a user holding `role`."""
+        user, password = self.credentials(role)
+        return {"DEID_CATALOG_URL": self.url, "DEID_CATALOG_USER": user, "DEID_CATALOG_PASSWORD": password}
+
 
 def start_catalog(data_dir: Path, database_url: str | None = None, **settings: Any) -> CatalogServer:
     values: dict[str, Any] = {"data_dir": data_dir, "catalog_db": database_url, **settings}

@@ -149,3 +149,13 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CatalogServer]:
+    """One real catalog (SQLite) for tests that need a catalog beside other parts, not the catalog itself."""
+    server = start_catalog(tmp_path_factory.mktemp("catalog-aside"))
+    try:
+        yield server
+    finally:
+        server.stop()

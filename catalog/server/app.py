@@ -45,6 +45,7 @@ ROUTERS: tuple[str, ...] = (
     "catalog.server.routers.search:router",
     "catalog.server.routers.lineage:router",
     "catalog.server.routers.users:router",
+    "catalog.server.routers.policies:router",
 )
 # API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
 _NORMALIZED_PREFIXES = ("/api/", "/registry/")

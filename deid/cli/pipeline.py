@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.errors import ConfigError
 
 
 @click.group("pipeline")
@@ -71,17 +70,14 @@ def run(deid: DeidContext, domain_name: str, policy_file: Path | None, **options
     Records that cannot be decoded or treated go to <domain>-dlq (raw side) with the reason in headers.
     SIGTERM or Ctrl-C: the batch in hand is finished and committed, then the worker exits 0.
     """
+    from pipelines.catalog_binding import lineage_sink
     from pipelines.policy_source import FilePolicySource, catalog_policy_source
     from pipelines.worker import Worker, WorkerOptions
 
     settings = deid.settings
     source = FilePolicySource(policy_file) if policy_file is not None else catalog_policy_source(settings)
-    if source is None:
-        raise ConfigError(
-            f"no policy for {domain_name!r}: the catalog is not available as a policy source in this build; "
-            "pass --policy-file with a reviewed, published policy"
-        )
-    worker = Worker(settings, WorkerOptions(domain=domain_name, **options), source)
+    lineage = lineage_sink(settings)
+    worker = Worker(settings, WorkerOptions(domain=domain_name, **options), source, lineage=lineage)
     previous = {sig: signal.signal(sig, lambda *_: worker.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = worker.run()

@@ -40,16 +40,16 @@ def reidentify(
 ) -> None:
     """Read <domain>-anonymised-data (committed records only), decrypt encrypted fields with the keystore.
 
-    Needs the keystore's master key (DEID_MASTER_KEY or DEID_MASTER_KEY_FILE): holding it is, for now, the
-    authorisation (catalog roles steward/admin once bound); every run is audited. A value whose subject
-    was erased prints as {"$erased": true}; a token no key opens as {"$undecryptable": "<why>"}.
+    Needs the catalog role steward or admin (as the configured catalog user) and the keystore's master key
+    (DEID_MASTER_KEY or DEID_MASTER_KEY_FILE); every run is audited in the catalog before and after.
+    A value whose subject was erased prints as {"$erased": true}; a token no key opens as {"$undecryptable": "<why>"}.
     """
     from deid.domains import load_registry
     from deid.events import EVENT_ID_HEADER
     from deid.kafka import make_producer, make_registry_client, reachable_admin
     from deid.tail import TailOptions, tail
+    from pipelines.catalog_binding import CatalogAuditSink, CatalogAuthorizer, catalog_client
     from pipelines.keys import open_keystore
-    from pipelines.policy_source import LoggingSink
     from pipelines.reidentify import LocalKeyAuthorizer, Reidentifier
 
     if to_topic and to_stdout:
@@ -58,9 +58,12 @@ def reidentify(
     domain = load_registry(settings).get(domain_name)
     selected = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     keystore = open_keystore(settings)
-    audit = LoggingSink()
+    client = catalog_client(settings)
+    audit = CatalogAuditSink(client)
     try:
-        user = LocalKeyAuthorizer(keystore).authorize(domain.name, selected or ["(all encrypted fields)"])
+        asked = selected or ["(all encrypted fields)"]
+        user = CatalogAuthorizer(client).authorize(domain.name, asked)
+        LocalKeyAuthorizer(keystore).authorize(domain.name, asked)  # and the master key must open the keystore
         reidentifier = Reidentifier(keystore, lambda: make_registry_client(settings), domain.name, selected)
         reidentifier.check_fields(f"{domain.anonymised_topic}-value")
         reachable_admin(settings, "out")
@@ -71,6 +74,7 @@ def reidentify(
                 raise DeidError(f"topic {to_topic!r} does not exist on the raw side; create it first")
             producer = make_producer(settings, "raw", **{"enable.idempotence": True})
         options = TailOptions(domain.anonymised_topic, from_beginning, max_records, timeout, "out")
+        audit.reidentification_started(domain.name, asked, to_topic or "stdout")
         try:
             for message in tail(settings, options):
                 record = reidentifier(message.value())

@@ -28,6 +28,7 @@ from deid.topics import create_domain_topics
 from producers.produce import produce_events, producer_overrides
 from producers.registry import generator_class
 from producers.sources import generated_events
+from tests.catalog_support import CatalogServer
 from tests.conftest import REPO, Broker
 from tests.integration.registry_server import serve_registry
 
@@ -47,6 +48,8 @@ class PipelineEnv:
     registry_url: str
     raw_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Event id → raw record, for every event produced."""
+    catalog_env: dict[str, str] = field(default_factory=dict)
+    """DEID_CATALOG_* of the catalog the `deid` subprocesses use (none: lineage is only logged)."""
 
     @property
     def name(self) -> str:
@@ -63,6 +66,7 @@ class PipelineEnv:
             DEID_DATA_DIR=str(self.data_dir),
             DEID_MASTER_KEY=self.master_key,
             DEID_SCHEMA_REGISTRY_URL=self.registry_url,
+            **self.catalog_env,
         )
         env.update({k: v for k, v in extra.items() if v is not None})
         return {k: v for k, v in env.items() if extra.get(k, "") is not None}
@@ -145,7 +149,14 @@ def registry(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def pipeline_env(kafka: Broker, base: str, tmp_path: Path, registry_url: str, partitions: int = 1) -> PipelineEnv:
+def pipeline_env(
+    kafka: Broker,
+    base: str,
+    tmp_path: Path,
+    registry_url: str,
+    partitions: int = 1,
+    catalog: CatalogServer | None = None,
+) -> PipelineEnv:
     name = f"{base}_{uuid.uuid4().hex[:8]}"
     definition = _builtin_document()["domains"][base]
     config = tmp_path / f"{name}.yaml"
@@ -156,7 +167,9 @@ def pipeline_env(kafka: Broker, base: str, tmp_path: Path, registry_url: str, pa
     create_domain_topics(make_admin(kafka.settings), [domain], partitions=partitions)
     data_dir = tmp_path / f"data-{name}"
     data_dir.mkdir()
-    return PipelineEnv(kafka, base, domain, config, data_dir, Fernet.generate_key().decode(), registry_url)
+    master_key = Fernet.generate_key().decode()
+    catalog_env = catalog.env("steward") if catalog is not None else {}
+    return PipelineEnv(kafka, base, domain, config, data_dir, master_key, registry_url, catalog_env=catalog_env)
 
 
 def read_topic(settings: Settings, topic: str, committed_only: bool = True, timeout: float = 30) -> list[Message]:

@@ -19,6 +19,7 @@ from deid.events import EVENT_ID_HEADER
 from deid.policy import ConsentRule, Policy, Rule
 from pipelines.keys import LocalKeystore
 from pipelines.transforms.base import as_text
+from tests.catalog_support import CatalogServer
 from tests.conftest import Broker, run_deid
 from tests.integration.pipeline_support import (
     PipelineEnv,
@@ -96,8 +97,10 @@ def reidentified(env: PipelineEnv, count: int) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("base", ["channel", "movie", "website", "mobile", "memo", "profile", "clickstream"])
-def test_seed_domain_end_to_end(kafka: Broker, tmp_path: Path, registry_url: str, base: str) -> None:
-    env = pipeline_env(kafka, base, tmp_path, registry_url, partitions=2)
+def test_seed_domain_end_to_end(
+    kafka: Broker, tmp_path: Path, registry_url: str, sqlite_catalog: CatalogServer, base: str
+) -> None:
+    env = pipeline_env(kafka, base, tmp_path, registry_url, partitions=2, catalog=sqlite_catalog)
     ids = env.produce(EVENTS, seed=11)
     policy_file = env.policy_file()
     policy = Policy.load(policy_file)

@@ -237,7 +237,7 @@ def test_live_worker_switches_policy_serves_metrics_and_stops_on_sigterm(
 def test_refuses_to_start_without_a_usable_policy(kafka: Broker, tmp_path: Path, registry_url: str) -> None:
     env = pipeline_env(kafka, "channel", tmp_path, registry_url)
     cases: list[tuple[list[str], dict[str, str], str]] = [
-        ([], {}, "no policy for"),
+        ([], {}, "DEID_CATALOG_PASSWORD"),  # the catalog is the policy source, and no credentials are given
         (
             ["--policy-file", str(env.policy_file(edit=lambda d: d.update(status="draft"), name="draft.yaml"))],
             {},

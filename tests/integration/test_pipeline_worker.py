@@ -16,6 +16,7 @@ from deid.kafka import make_admin
 from deid.policy import Policy
 from pipelines.policy_source import PipelineLineage, StaticPolicySource
 from pipelines.worker import Worker, WorkerOptions
+from tests.catalog_support import CatalogServer
 from tests.conftest import Broker, run_deid
 from tests.integration.pipeline_support import headers_of, pipeline_env, read_topic, registry
 from tests.integration.test_pipeline_faults import _committed
@@ -59,7 +60,7 @@ def test_worker_reports_lineage_and_uncovered_fields_and_fills_purposes(
     recommender = policy.purpose_topic("recommender")
     assert sink.started == [
         PipelineLineage(env.name, "eu", [env.domain.raw_topic], [env.domain.anonymised_topic, recommender],
-                        env.domain.dlq_topic, 1)
+                        env.domain.dlq_topic, 1, "exactly-once")
     ]  # fmt: skip
     assert sink.uncovered == [["new_field"]] and summary.uncovered == ["new_field"]
     qualifying = sum(1 for raw in env.raw_values.values() if raw["consent_level"] >= 2) + 1
@@ -95,8 +96,10 @@ def test_unacknowledged_output_is_not_committed_and_the_worker_exits_1(
     assert read_topic(env.settings, env.domain.anonymised_topic) == []
 
 
-def test_reidentify_to_a_raw_topic_and_field_selection(kafka: Broker, tmp_path: Path, registry_url: str) -> None:
-    env = pipeline_env(kafka, "channel", tmp_path, registry_url)
+def test_reidentify_to_a_raw_topic_and_field_selection(
+    kafka: Broker, tmp_path: Path, registry_url: str, sqlite_catalog: CatalogServer
+) -> None:
+    env = pipeline_env(kafka, "channel", tmp_path, registry_url, catalog=sqlite_catalog)
     ids = env.produce(20)
     assert env.run("--policy-file", str(env.policy_file()), "--until-caught-up").returncode == 0
     target = kafka.new_topic(prefix="reidentified")
@@ -119,3 +122,15 @@ def test_reidentify_to_a_raw_topic_and_field_selection(kafka: Broker, tmp_path: 
     assert no_key.returncode == 2 and "DEID_MASTER_KEY" in no_key.stderr
     missing = run_deid("reidentify", env.name, "--to-topic", "no-such-topic", "--max", "1", env=env.env())
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+    # Audited in the catalog as the steward who ran it: before (intent) and after (what was decrypted).
+    steward = sqlite_catalog.credentials("steward")[0]
+    feed = sqlite_catalog.client("admin").audit_feed(user=steward, limit=10000)["events"]
+    mine = [e for e in feed if (e.get("details") or {}).get("domain") == env.name]
+    done = [e for e in mine if e["action"] == "REIDENTIFY"]
+    assert {e["action"] for e in mine} >= {"REIDENTIFY_START", "REIDENTIFY"}
+    assert any(e["details"]["records"] == 20 and e["details"]["destination"] == target for e in done), done
+
+    # A viewer may not re-identify: refused before anything is read.
+    viewer = run_deid("reidentify", env.name, "--max", "1", env={**env.env(), **sqlite_catalog.env("viewer")})
+    assert viewer.returncode == 1 and "needs the catalog role steward or admin" in viewer.stderr

@@ -16,9 +16,10 @@ from deid.settings import Settings
 from pipelines.keys import Keystore, LocalKeystore
 from pipelines.plan import PlanError, compile_policy
 from pipelines.transforms import TokenDecryptor, TreatmentError
+from tests.conftest import REPO
 from tests.unit.test_policy import CHANNEL_POLICY, CLICKSTREAM_POLICY, PROFILE_POLICY
 
-SEED = Path("/work/shared/fixtures/channel_seed_events.jsonl")
+SEED = REPO.parent / "shared" / "fixtures" / "channel_seed_events.jsonl"
 CHANNEL_EVENT = {
     "channel_name": "Disney",
     "tv_show": "Andi Mack",

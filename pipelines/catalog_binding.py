@@ -1,0 +1,167 @@
+"""The catalog bound to the worker's seams (pipelines/policy_source.py): where policies come from,
+where lineage and uncovered fields go, who may re-identify and where that is audited.
+
+- `CatalogPolicySource`: the domain's latest published version (`/api/deid/v1/policies/…/published`).
+- `CatalogLineageSink`: upserts the domain's `deid_pipeline` (a Process: raw `kafka_topic` in, the
+  anonymised and purpose topics out, policy version, delivery mode, state, host) when a worker starts,
+  switches policy or stops; reports fields no rule covered to the audit feed. Lineage is reporting:
+  when the catalog cannot take it the stream goes on and the log says why.
+- `CatalogAuthorizer` + `CatalogAuditSink`: re-identification needs the catalog role steward or admin,
+  and is audited as that user. Auditing is not optional: a run that cannot be audited does not start.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from catalog.client import CatalogClient, CatalogError, CatalogUnavailable
+from deid.errors import ConfigError, DeidError
+from deid.policy import Policy
+from deid.settings import Settings
+from pipelines.policy_source import LineageSink, LoggingSink, PipelineLineage
+from pipelines.reidentify import AuthorizationError
+
+log = logging.getLogger(__name__)
+
+PIPELINE_TYPE = "deid_pipeline"
+TOPIC_TYPE = "kafka_topic"
+REIDENTIFY_ROLES = ("steward", "admin")
+
+
+def catalog_client(settings: Settings) -> CatalogClient:
+    """The catalog as the configured user (`deid.credentials`), failing fast rather than retrying for long."""
+    return CatalogClient.from_settings(settings, retries=2, timeout=15.0)
+
+
+def pipeline_qualified_name(domain: str, cluster: str) -> str:
+    return f"deid-pipeline-{domain}@{cluster}"
+
+
+def lineage_sink(settings: Settings) -> LineageSink:
+    """The catalog's lineage sink; without catalog credentials (a worker on a policy file, no catalog in
+    reach) the lineage is only logged, and a warning says so."""
+    try:
+        return CatalogLineageSink(catalog_client(settings))
+    except ConfigError as exc:
+        log.warning("lineage goes to the log only, not the catalog: %s", exc)
+        return LoggingSink()
+
+
+class CatalogPolicySource:
+    def __init__(self, client: CatalogClient) -> None:
+        self.client = client
+
+    def describe(self) -> str:
+        return f"the catalog at {self.client.url}"
+
+    def latest_published(self, domain: str) -> Policy | None:
+        try:
+            return self.client.latest_published_policy(domain)
+        except CatalogUnavailable as exc:
+            raise DeidError(f"{self.describe()} is not reachable ({exc}); start it (`deid stack up`)") from None
+
+
+def _topic(name: str, cluster: str) -> dict[str, Any]:
+    qualified = f"{name}@{cluster}"
+    return {
+        "typeName": TOPIC_TYPE,
+        "attributes": {"qualifiedName": qualified, "name": name, "topic": name, "uri": name},
+    }
+
+
+def _ref(type_name: str, qualified_name: str) -> dict[str, Any]:
+    return {"typeName": type_name, "uniqueAttributes": {"qualifiedName": qualified_name}}
+
+
+def pipeline_entities(lineage: PipelineLineage, state: str) -> list[dict[str, Any]]:
+    """The `deid_pipeline` and the topics it links (created if inference has not described them yet)."""
+    cluster = lineage.cluster
+    topics = [*lineage.inputs, *lineage.outputs]
+    pipeline = {
+        "typeName": PIPELINE_TYPE,
+        "attributes": {
+            "qualifiedName": pipeline_qualified_name(lineage.domain, cluster),
+            "name": f"deid pipeline {lineage.domain}",
+            "domain": lineage.domain,
+            "policyVersion": lineage.policy_version,
+            "deliveryMode": lineage.delivery_mode,
+            "state": state,
+            "startedAt": int(time.time() * 1000),
+            "host": socket.gethostname(),
+            "inputs": [_ref(TOPIC_TYPE, f"{t}@{cluster}") for t in lineage.inputs],
+            "outputs": [_ref(TOPIC_TYPE, f"{t}@{cluster}") for t in lineage.outputs],
+        },
+    }
+    return [*(_topic(t, cluster) for t in topics), pipeline]
+
+
+class CatalogLineageSink:
+    def __init__(self, client: CatalogClient) -> None:
+        self.client = client
+
+    def _upsert(self, lineage: PipelineLineage, state: str) -> None:
+        try:
+            self.client.upsert_entities(pipeline_entities(lineage, state))
+        except CatalogError as exc:
+            log.error("lineage of %s not recorded in the catalog (%s); the stream goes on", lineage.domain, exc)
+
+    def pipeline_started(self, lineage: PipelineLineage) -> None:
+        self._upsert(lineage, "running")
+
+    def pipeline_stopped(self, lineage: PipelineLineage) -> None:
+        self._upsert(lineage, "stopped")
+
+    def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
+        log.warning("%s: fields no rule covers were dropped: %s", domain, ", ".join(paths))
+        try:
+            self.client.record_audit(
+                "UNCOVERED_FIELDS", type_name=PIPELINE_TYPE, details={"domain": domain, "paths": list(paths)}
+            )
+        except CatalogError as exc:
+            log.error("uncovered fields of %s not reported to the catalog (%s)", domain, exc)
+
+
+class CatalogAuthorizer:
+    """Re-identification needs the catalog role steward or admin; the user is the one the catalog names."""
+
+    def __init__(self, client: CatalogClient) -> None:
+        self.client = client
+
+    def authorize(self, domain: str, fields: Sequence[str]) -> str:
+        try:
+            session = self.client.session_info()
+        except CatalogError as exc:
+            raise AuthorizationError(f"cannot check who may re-identify {domain} with the catalog: {exc}") from None
+        user, roles = session.get("userName", "?"), session.get("roles") or []
+        if not any(role in REIDENTIFY_ROLES for role in roles):
+            raise AuthorizationError(
+                f"{user} (role {', '.join(roles) or 'none'}) may not re-identify {domain}: it needs the catalog role "
+                "steward or admin"
+            )
+        return str(user)
+
+
+class CatalogAuditSink:
+    def __init__(self, client: CatalogClient) -> None:
+        self.client = client
+
+    def reidentified(self, user: str, domain: str, fields: Sequence[str], records: int, destination: str) -> None:
+        details = {"domain": domain, "fields": list(fields), "records": records, "destination": destination}
+        try:
+            self.client.record_audit("REIDENTIFY", details=details)
+        except CatalogError as exc:
+            raise DeidError(f"re-identification of {domain} could not be audited in the catalog: {exc}") from None
+
+    def reidentification_started(self, domain: str, fields: Sequence[str], destination: str) -> None:
+        """Recorded before any value is decrypted, so an interrupted run is audited too."""
+        details = {"domain": domain, "fields": list(fields), "destination": destination}
+        try:
+            self.client.record_audit("REIDENTIFY_START", details=details)
+        except CatalogError as exc:
+            raise DeidError(
+                f"re-identification of {domain} cannot start: the catalog did not audit it ({exc})"
+            ) from None

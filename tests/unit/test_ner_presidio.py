@@ -1,0 +1,55 @@
+"""Issue 5's end-to-end promise: with no downloaded model, `build_analyzer()` finds names through deid's
+offline NER model, so memos come out of Presidio's anonymizer with `<PERSON>` where the names were, and
+TV titles that look like names ("Barry", "Andi Mack") are not PERSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from presidio_anonymizer import AnonymizerEngine
+
+from producers.memo import labelled_memos
+from recognizers import MIN_SCORE, analyze_values, build_analyzer, engine_choice
+from tests.conftest import REPO
+
+SEED_EVENTS = REPO.parent / "shared" / "fixtures" / "channel_seed_events.jsonl"
+
+
+@pytest.fixture(scope="module")
+def analyzer():  # type: ignore[no-untyped-def]
+    return build_analyzer()
+
+
+def test_auto_uses_a_real_ner_model_never_the_blank_pipeline() -> None:
+    choice = engine_choice()
+    assert choice.kind in {"deid", "spacy"}, choice.reason
+    if choice.kind == "deid":
+        assert set(choice.labels.values()) >= {"PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"}
+
+
+def test_memo_names_come_out_as_person_placeholders(analyzer) -> None:  # type: ignore[no-untyped-def]
+    anonymizer = AnonymizerEngine()
+    people = left_in_clear = 0
+    for text, spans in labelled_memos(300, seed=21):
+        results = analyzer.analyze(text, language="en", score_threshold=MIN_SCORE)
+        out = anonymizer.anonymize(text=text, analyzer_results=results).text
+        names = [text[start:end] for start, end, entity in spans if entity == "PERSON"]
+        if names:
+            assert "<PERSON>" in out
+        people += len(names)
+        left_in_clear += sum(1 for name in names if name in out)
+    assert people > 500
+    assert left_in_clear / people <= 0.02, f"{left_in_clear} of {people} names left in clear"
+
+
+def test_tv_titles_in_the_seed_channel_events_are_not_people(analyzer) -> None:  # type: ignore[no-untyped-def]
+    events = [json.loads(line) for line in SEED_EVENTS.read_text().splitlines() if line.strip()]
+    titles = [event["tv_show"] for event in events]
+    assert {"Barry", "Andi Mack"} <= set(titles)
+    for title, results in zip(titles, analyze_values(analyzer, titles, context=["tv", "show"]), strict=True):
+        assert not [r for r in results if r.entity_type == "PERSON" and r.score >= MIN_SCORE], title
+    for event in events:  # the whole event as text, the way a careless pipeline would scan it
+        text = json.dumps(event)
+        found = analyzer.analyze(text, language="en", score_threshold=MIN_SCORE)
+        assert not [text[r.start : r.end] for r in found if r.entity_type == "PERSON"], text
