@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "infer": "deid.cli.infer:infer",
     "keys": "deid.cli.keys:keys",
     "pipeline": "deid.cli.pipeline:pipeline",
+    "policy": "deid.cli.policy:policy",
     "produce": "deid.cli.produce:produce",
     "reidentify": "deid.cli.reidentify:reidentify",
     "stack": "deid.cli.stack:stack",

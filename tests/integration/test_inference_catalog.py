@@ -20,6 +20,7 @@ from confluent_kafka.admin import NewTopic
 from pydantic import SecretStr
 
 from catalog.client import CatalogClient, criterion
+from deid.cli import main
 from deid.domains import Domain, load_registry
 from deid.kafka import make_admin, make_producer
 from deid.settings import Settings
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.kafka
 SEEDS = ["channel", "movie", "website", "mobile", "memo", "profile", "clickstream"]
 SEED_EVENTS = REPO.parent / "shared" / "fixtures" / "channel_seed_events.jsonl"
 JARS = REPO / ".deid" / "spark-jars"
-EVENTS = 300
+EVENTS = 200
 EXPECTED = {
     "channel": {"user_id": {"USER_ID"}, "tv_show": {NON_PII}, "date": {"DATE_TIME"}, "channel_name": {NON_PII}},
     "movie": {"card_number": {"CREDIT_CARD", "CUSTOM_CREDIT_CARD"}, "movie_name": {NON_PII}, "user_id": {"USER_ID"}},
@@ -93,7 +94,7 @@ class Landscape:
         assert produce_events(producer, domain.raw_topic, events).delivered == count
 
     def infer(self, seed: str, spark: Any) -> RunOutcome:
-        outcome = run_inference(self.settings, self.domains[seed], spark=spark, sample=200, progress=None)
+        outcome = run_inference(self.settings, self.domains[seed], spark=spark, sample=100, progress=None)
         self.outcomes[seed] = outcome
         return outcome
 
@@ -262,3 +263,85 @@ def test_deid_infer_prints_phases_and_the_summary(landscape: Landscape) -> None:
 def test_deid_infer_names_an_unknown_domain(landscape: Landscape) -> None:
     run = run_deid("infer", "nope", "--no-publish", env=landscape.env())
     assert run.returncode == 2 and "nope" in run.stderr
+
+
+# --- policy as code: `deid policy …` in-process against the same catalog, as a steward -----------------
+
+
+def deid_cli(landscape: Landscape, monkeypatch: pytest.MonkeyPatch, *args: str, role: str = "steward") -> int:
+    for name, value in {**landscape.env(), **landscape.catalog.env(role)}.items():
+        if name.startswith("DEID_"):
+            monkeypatch.setenv(name, value)
+    return main(list(args))
+
+
+def test_policy_show_approve_publish_export_and_import(
+    landscape: Landscape, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    movie = landscape.domains["movie"].name
+    assert deid_cli(landscape, monkeypatch, "policy", "show", movie) == 0
+    table = capsys.readouterr().out
+    card = next(line.split() for line in table.splitlines() if line.startswith("card_number "))
+    assert card[2] == "suggested" and card[4] == "mask"
+    assert deid_cli(landscape, monkeypatch, "policy", "show", movie, "--json", role="viewer") == 0
+    shown = json.loads(capsys.readouterr().out)
+    by_path = {f["path"]: f for f in shown["fields"]}
+    assert shown["published"] is None and shown["draft"]["rules"]["user_id"]["treatment"] == "encrypt"
+    threshold = 0.9
+    high = {p for p, f in by_path.items() if f["status"] == "suggested" and f["confidence"] >= threshold}
+    low = {p for p, f in by_path.items() if f["status"] == "suggested" and f["confidence"] < threshold}
+    assert high and "card_number" in high
+
+    assert deid_cli(landscape, monkeypatch, "policy", "approve", movie, "--min-confidence", str(threshold)) == 0
+    assert f"{len(high)} tag(s) confirmed as test-steward" in capsys.readouterr().out
+    assert deid_cli(landscape, monkeypatch, "policy", "show", movie, "--json") == 0
+    after = {f["path"]: f["status"] for f in json.loads(capsys.readouterr().out)["fields"]}
+    assert {p for p, s in after.items() if s == "confirmed"} == high and {
+        p for p in low if after[p] == "suggested"
+    } == low
+    client = landscape.client()
+    card_guid = client.find_entity("avro_field", field_qualified_name(f"{movie}-raw-data", "card_number", "eu"))["guid"]
+    assert client.get_entity_audit(card_guid)[0]["user"] == "test-steward"
+
+    assert deid_cli(landscape, monkeypatch, "policy", "publish", movie) == 0
+    assert "published policy v1" in capsys.readouterr().out
+    assert deid_cli(landscape, monkeypatch, "policy", "publish", movie) == 0
+    assert "nothing published" in capsys.readouterr().out
+
+    assert deid_cli(landscape, monkeypatch, "policy", "export", movie, "--published") == 0
+    exported = yaml.safe_load(capsys.readouterr().out)
+    assert (exported["domain"], exported["version"], exported["status"]) == (movie, 1, "published")
+    assert exported["rules"]["card_number"]["treatment"] == "mask"
+    exported["rules"]["movie_name"] = {"treatment": "drop"}
+    edited = tmp_path / "policy.yaml"
+    edited.write_text(yaml.safe_dump(exported))
+    assert deid_cli(landscape, monkeypatch, "policy", "import", movie, str(edited)) == 0
+    capsys.readouterr()
+    assert deid_cli(landscape, monkeypatch, "policy", "export", movie) == 0
+    draft = yaml.safe_load(capsys.readouterr().out)
+    assert draft["status"] == "draft" and draft["rules"]["movie_name"] == {"treatment": "drop"}
+
+
+@pytest.mark.parametrize(
+    ("rule_path", "rule", "named"),
+    [
+        ("nope", {"treatment": "keep"}, "unknown field 'nope'"),
+        ("movie_name", {"treatment": "scramble"}, "scramble"),
+        ("card_number", {"treatment": "mask", "params": {"colour": "red"}}, "colour"),
+        ("price", {"treatment": "date_shift"}, "date_shift"),
+    ],
+)
+def test_policy_import_refuses_what_does_not_fit_naming_it(
+    landscape: Landscape,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    rule_path: str,
+    rule: dict[str, Any],
+    named: str,
+) -> None:
+    movie = landscape.domains["movie"].name
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"domain": movie, "rules": {"user_id": {"treatment": "encrypt"}, rule_path: rule}}))
+    assert deid_cli(landscape, monkeypatch, "policy", "import", movie, str(bad)) == 2
+    assert named in capsys.readouterr().err
