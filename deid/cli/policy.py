@@ -64,12 +64,12 @@ def field_tags(client: CatalogClient, topic: str, cluster: str) -> dict[str, tup
 
 
 def _rule_text(rule: Any) -> str:
+    """A rule in a table cell: its treatment (with the entities of anonymize_text); `--json` has the params."""
     if rule is None:
         return ""
     if isinstance(rule, dict) and "treatment" in rule:
-        params = rule.get("params") or {}
-        shown = ", ".join(f"{k}={v}" for k, v in params.items() if v not in (None, [], ""))
-        return f"{rule['treatment']}({shown})" if shown else str(rule["treatment"])
+        entities = (rule.get("params") or {}).get("entities")
+        return f"{rule['treatment']}({','.join(entities)})" if entities else str(rule["treatment"])
     return "consent: " + " / ".join(_rule_text(rule.get(k)) for k in ("with_consent", "without_consent"))
 
 
