@@ -73,7 +73,7 @@ def run_inference(
         client = own_client = CatalogClient.from_settings(settings)
     try:
         if client is not None:
-            client.status()  # fail before the Spark job when the catalog is unreachable or refuses us
+            client.session_info()  # fail before the Spark job when the catalog is unreachable or refuses us
         choice = engine_choice(settings)
         session = spark or spark_session(settings, master=master, app_name=f"deid-infer-{spec.name}")
         try:

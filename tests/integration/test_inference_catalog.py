@@ -345,3 +345,10 @@ def test_policy_import_refuses_what_does_not_fit_naming_it(
     bad.write_text(yaml.safe_dump({"domain": movie, "rules": {"user_id": {"treatment": "encrypt"}, rule_path: rule}}))
     assert deid_cli(landscape, monkeypatch, "policy", "import", movie, str(bad)) == 2
     assert named in capsys.readouterr().err
+
+
+def test_deid_infer_stops_before_spark_when_the_catalog_refuses_its_user(landscape: Landscape) -> None:
+    env = {**landscape.env(), "DEID_CATALOG_PASSWORD": "not-the-password"}
+    run = run_deid("infer", landscape.domains["website"].name, env=env)
+    assert run.returncode == 1 and "401" in run.stderr, run.stderr[-2000:]
+    assert "phase 1/3" not in run.stderr and "not-the-password" not in run.stderr
