@@ -207,3 +207,32 @@ def tail(settings: Settings, options: TailOptions) -> Iterator[Message]:
             yield message
     finally:
         consumer.close()
+
+
+def read_all(settings: Settings, topic: str, side: Side = "raw", timeout: float = 60.0) -> list[Message]:
+    """Every committed record of `topic`, up to the end each partition had when reading began."""
+    consumer = make_consumer(
+        settings,
+        f"deid-read-{uuid.uuid4().hex[:12]}",
+        side,
+        **{"enable.partition.eof": True, "isolation.level": "read_committed"},
+    )
+    try:
+        _assign(consumer, TailOptions(topic, from_beginning=True))
+        pending = {tp.partition for tp in consumer.assignment()}
+        records: list[Message] = []
+        deadline = time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise DeidError(f"reading {topic}: partitions {sorted(pending)} not read to the end in {timeout:g}s")
+            for message in consumer.consume(10_000, 0.5):
+                error = message.error()
+                if error is None:
+                    records.append(message)
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(message.partition())
+                else:
+                    raise DeidError(f"reading {topic}: {error.str()}")
+        return records
+    finally:
+        consumer.close()

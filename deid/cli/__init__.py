@@ -21,6 +21,7 @@ from deid.settings import Settings, load_settings
 COMMANDS: dict[str, str] = {
     "catalog": "deid.cli.catalog:catalog",
     "config": "deid.cli.config:config",
+    "demo": "deid.cli.demo:demo",
     "domains": "deid.cli.domains:domains",
     "infer": "deid.cli.infer:infer",
     "keys": "deid.cli.keys:keys",

@@ -62,8 +62,14 @@ def pipeline() -> None:
     "(exactly-once: aborts) what its predecessor left open.",
 )
 @click.option("--group", "group_id", help="Consumer group (default deid-pipeline-DOMAIN).")
+@click.option(
+    "--wait-for-policy",
+    is_flag=True,
+    help="Wait (polling every --policy-poll seconds) until the domain has a published policy, instead of "
+    "refusing to start (for services started before a steward published one).",
+)
 @pass_deid
-def run(deid: DeidContext, domain_name: str, policy_file: Path | None, **options: Any) -> None:
+def run(deid: DeidContext, domain_name: str, policy_file: Path | None, wait_for_policy: bool, **options: Any) -> None:
     """Consume <domain>-raw-data, apply the domain's published policy, produce <domain>-anonymised-data.
 
     The policy comes from --policy-file or the catalog; without one the worker refuses to start (exit 2).
@@ -77,6 +83,8 @@ def run(deid: DeidContext, domain_name: str, policy_file: Path | None, **options
     settings = deid.settings
     source = FilePolicySource(policy_file) if policy_file is not None else catalog_policy_source(settings)
     lineage = lineage_sink(settings)
+    if wait_for_policy:
+        _wait_for_policy(source, domain_name, options["policy_poll_seconds"])
     worker = Worker(settings, WorkerOptions(domain=domain_name, **options), source, lineage=lineage)
     previous = {sig: signal.signal(sig, lambda *_: worker.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -86,3 +94,17 @@ def run(deid: DeidContext, domain_name: str, policy_file: Path | None, **options
             signal.signal(sig, handler)
     for line in summary.lines():
         click.echo(line)
+
+
+def _wait_for_policy(source: Any, domain: str, interval: float) -> None:
+    """Block until `source` has a published policy for `domain`; says so once a minute."""
+    import logging
+    import time
+
+    log = logging.getLogger("deid.pipeline")
+    next_note = 0.0
+    while source.latest_published(domain) is None:
+        if time.monotonic() >= next_note:
+            log.info("%s: waiting for a published policy in %s", domain, source.describe())
+            next_note = time.monotonic() + 60
+        time.sleep(interval)

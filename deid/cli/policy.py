@@ -46,23 +46,6 @@ def _domain(deid: DeidContext, name: str) -> Domain:
     return load_registry(deid.settings).get(name)
 
 
-def field_tags(client: CatalogClient, topic: str, cluster: str) -> dict[str, tuple[str, list[dict[str, Any]]]]:
-    """{field path: (avro_field guid, its classifications)} for a raw topic's fields in the catalog."""
-    from catalog.client import criterion
-
-    fields: dict[str, tuple[str, list[dict[str, Any]]]] = {}
-    suffix = f"@{cluster}"
-    prefix = f"{topic}."
-    found = client.search_all(type_name="avro_field", entity_filters=criterion("qualifiedName", "startsWith", prefix))
-    for header in found:
-        qualified = str((header.get("attributes") or {}).get("qualifiedName") or "")
-        if not qualified.endswith(suffix):
-            continue
-        path = qualified[len(prefix) : -len(suffix)]
-        fields[path] = (header["guid"], client.get_classifications(header["guid"]))
-    return dict(sorted(fields.items()))
-
-
 def _rule_text(rule: Any) -> str:
     """A rule in a table cell: its treatment (with the entities of anonymize_text); `--json` has the params."""
     if rule is None:
@@ -79,17 +62,14 @@ def _rule_text(rule: Any) -> str:
 @pass_deid
 def show(deid: DeidContext, domain_name: str, as_json: bool) -> None:
     """Show DOMAIN's field tags, draft and published policy side by side."""
-    from catalog.tags import effective_tag
+    from catalog.review import topic_fields
 
     domain = _domain(deid, domain_name)
     with _client(deid) as client:
         draft = client.get_policy_draft(domain.name)
         published = client.latest_published_policy(domain.name)
         versions = client.policy_versions(domain.name) if published is not None else []
-        tags = {
-            path: effective_tag(items)
-            for path, (_, items) in field_tags(client, domain.raw_topic, deid.settings.cluster).items()
-        }
+        tags = {field.path: field.tag for field in topic_fields(client, domain.raw_topic, deid.settings.cluster)}
     draft_rules = (draft or {}).get("policy", {}).get("rules", {})
     published_doc = published.to_document() if published is not None else None
     published_rules = (published_doc or {}).get("rules", {})
@@ -152,20 +132,16 @@ def approve(deid: DeidContext, domain_name: str, min_confidence: float) -> None:
 
     Each confirmation is audited by the catalog as the calling user; steward decisions are not touched.
     """
-    from catalog.tags import effective_tag
+    from catalog.review import approve_suggestions, topic_fields
 
     domain = _domain(deid, domain_name)
-    confirmed, left = [], []
+    cluster = deid.settings.cluster
     with _client(deid) as client:
-        for path, (guid, items) in field_tags(client, domain.raw_topic, deid.settings.cluster).items():
-            tag = effective_tag(items)
-            if tag.status != "suggested":
-                continue
-            if tag.confidence >= min_confidence:
-                client.update_classifications(guid, [{"typeName": tag.entity, "attributes": {"status": "confirmed"}}])
-                confirmed.append((path, tag.entity, f"{tag.confidence:.2f}"))
-            else:
-                left.append((path, tag.entity, f"{tag.confidence:.2f}"))
+        suggested = {f.path: f.tag for f in topic_fields(client, domain.raw_topic, cluster) if f.tag.needs_review}
+        approved = set(approve_suggestions(client, domain.name, cluster, min_confidence))
+    rows = {path: (path, tag.entity, f"{tag.confidence:.2f}") for path, tag in suggested.items()}
+    confirmed = [rows[path] for path in sorted(approved)]
+    left = [row for path, row in rows.items() if path not in approved]
     if not confirmed and not left:
         click.echo(f"{domain.name}: no suggested tags to approve (run `deid infer {domain.name}` first?)")
         return

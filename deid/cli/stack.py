@@ -15,7 +15,7 @@ EXIT_NOT_RUNNING = 3
 
 @click.group()
 def stack() -> None:
-    """The embedded local stack: a single-node Kafka broker and the catalog.
+    """The embedded local stack: a single-node Kafka broker, the catalog and the de-identification workers.
 
     State, logs and pid files live under DEID_DATA_DIR; data survives `down` and `up`.
     """

@@ -1,7 +1,8 @@
 """The embedded local stack: the services `deid stack up` runs on this machine.
 
 Each service has `name`, `start(timeout)`, `stop()`, `status()` and `describe()`; `services()` lists
-them. Start order is list order (Kafka, then the catalog); stop is the reverse.
+them. Start order is list order (Kafka, the catalog, then the de-identification workers of the domains
+with a published policy); stop is the reverse.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from deid.settings import Settings
 from deid.stack.catalog_service import EmbeddedCatalog
 from deid.stack.kafka_broker import EmbeddedKafka
 from deid.stack.process import StackError
+from deid.stack.workers import PipelineWorkers
 
 __all__ = ["StackError", "StackService", "services"]
 
@@ -25,4 +27,4 @@ class StackService(Protocol):
 
 
 def services(settings: Settings) -> list[StackService]:
-    return [EmbeddedKafka(settings), EmbeddedCatalog(settings)]
+    return [EmbeddedKafka(settings), EmbeddedCatalog(settings), PipelineWorkers(settings)]

@@ -1,4 +1,6 @@
-"""./scripts/demo as a user runs it, on its own data dir and ports."""
+"""./scripts/demo as a new user runs it, on a clean data dir and its own ports (smaller counts): every
+domain de-identified, no PII value of a raw event in clear in any anonymised topic, `tv_show` untouched,
+`user_id` encrypted and re-identifiable; a second run resumes cleanly; a failure names its step."""
 
 from __future__ import annotations
 
@@ -8,37 +10,103 @@ from pathlib import Path
 
 import pytest
 
+from deid.domains import load_registry
+from deid.policy import Policy
+from deid.settings import Settings
+from deid.tail import read_all
 from tests.conftest import REPO, run_deid, stack_env
 
 pytestmark = pytest.mark.kafka
+EVENTS = 200
+SEED_EVENTS = 16
 
 
-def _demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _demo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(REPO / "scripts" / "demo")], env=env, cwd=REPO, capture_output=True, text=True, timeout=300, check=False
+        [str(REPO / "scripts" / "demo"), *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=900
     )
 
 
-def test_demo_round_trip_and_rerun(tmp_path: Path) -> None:
-    env = stack_env(tmp_path)
-    try:
-        first = _demo(env)
-        assert first.returncode == 0, first.stderr[-3000:]
-        round_trip = json.loads(first.stdout.strip().splitlines()[-1])
-        assert round_trip["topic"] == "deid-stack-check" and len(round_trip["value"]["probe"]) == 32
-        assert "channel-raw-data             created" in first.stdout
-        assert "deid stack down" in first.stderr
+def _summary_rows(stdout: str) -> dict[str, list[str]]:
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("domain ") and "events in" in line)
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        cells = line.split()
+        rows[cells[0]] = cells
+    return rows
 
-        second = _demo(env)  # resumes cleanly: everything already there
-        assert second.returncode == 0, second.stderr[-3000:]
-        assert "already running" in second.stdout and "created" not in second.stdout
+
+def _protected_values(raw: dict, policy: Policy) -> list[str]:
+    """The raw event's values of fields the policy does not keep (strings of 5+ characters)."""
+    values = []
+    for path, rule in policy.rules.items():
+        value = raw.get(path)
+        if getattr(rule, "treatment", None) not in ("keep", None) and isinstance(value, str) and len(value) >= 5:
+            values.append(value)
+    return values
+
+
+def test_demo_from_nothing_then_again(tmp_path: Path) -> None:
+    env = stack_env(tmp_path, HOME=str(tmp_path / "home"))
+    try:
+        first = _demo(env, "--events", str(EVENTS))
+        assert first.returncode == 0, first.stderr[-4000:]
+        domains = load_registry().names
+        rows = _summary_rows(first.stdout)
+        assert set(rows) == set(domains)
+        for name, cells in rows.items():
+            expected = EVENTS + (SEED_EVENTS if name == "channel" else 0)
+            assert cells[1:4] == [str(expected), str(expected), "0"], cells  # in, out, DLQ
+        assert "confirmed without review (demo mode)" in first.stdout
+        assert "steward UI:" in first.stdout and "admin-password" in first.stdout
+
+        settings = Settings(kafka_bootstrap=env["DEID_KAFKA_BOOTSTRAP"], data_dir=tmp_path)
+        catalog_env = {**env, "DEID_MASTER_KEY_FILE": str(tmp_path / "home" / ".config" / "deid" / "master.key")}
+        for name in domains:
+            domain = load_registry().get(name)
+            raw = [json.loads(m.value()) for m in read_all(settings, domain.raw_topic)]
+            out = b"\n".join(m.value() for m in read_all(settings, domain.anonymised_topic))
+            policy = Policy.from_document(json.loads(_published(env, name)))
+            leaked = {v for event in raw for v in _protected_values(event, policy) if v.encode() in out}
+            assert not leaked, f"{name}: {len(leaked)} protected raw values in clear in the anonymised topic"
+
+        tail = run_deid("tail", "channel-anonymised-data", "--from-beginning", "--max", "50", env=env)
+        anonymised = [json.loads(line) for line in tail.stdout.splitlines()]
+        raw_shows = {json.loads(m.value())["tv_show"] for m in read_all(settings, "channel-raw-data")}
+        assert {"Barry", "Andi Mack"} <= raw_shows
+        assert all(r["tv_show"] in raw_shows for r in anonymised)  # kept as it was
+        assert all(":gAAAAA" in r["user_id"] for r in anonymised)  # encrypted (Fernet token with key id)
+        restored = run_deid("reidentify", "channel", "--from-beginning", "--max", "5", env=catalog_env)
+        assert restored.returncode == 0, restored.stderr
+        raw_users = {json.loads(m.value())["user_id"] for m in read_all(settings, "channel-raw-data")}
+        assert all(json.loads(line)["user_id"] in raw_users for line in restored.stdout.splitlines())
+
+        second = _demo(env, "--events", str(EVENTS), "--domain", "channel", "--domain", "profile")
+        assert second.returncode == 0, second.stderr[-4000:]
+        assert f"channel-raw-data: already holds {EVENTS + SEED_EVENTS} events" in second.stderr
+        assert "unchanged as v1" in second.stderr
+        assert _summary_rows(second.stdout)["channel"][2] == str(EVENTS + SEED_EVENTS)  # no duplicates
     finally:
         run_deid("stack", "down", env=env)
 
 
+def _published(env: dict[str, str], domain: str) -> str:
+    from catalog.client import CatalogClient
+
+    settings = Settings(data_dir=Path(env["DEID_DATA_DIR"]), catalog_url=env["DEID_CATALOG_URL"])
+    with CatalogClient.from_settings(settings) as client:
+        policy = client.latest_published_policy(domain)
+    assert policy is not None, domain
+    return policy.to_json()
+
+
 def test_demo_failure_names_the_step(tmp_path: Path) -> None:
-    env = stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092")
+    env = stack_env(tmp_path, DEID_KAFKA_BOOTSTRAP="kafka.example:9092", HOME=str(tmp_path / "home"))
     result = _demo(env)
-    assert result.returncode != 0
-    assert "demo failed at step: stack up" in result.stderr
+    assert result.returncode == 1
+    assert "demo failed at step 'start Kafka and the catalog'" in result.stderr
     assert "only listens on loopback" in result.stderr
+    assert f"log: {(tmp_path / 'demo' / 'demo.log').resolve()}" in result.stderr

@@ -5,6 +5,7 @@ latest published version, switches live when a steward publishes the next, and r
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,12 +48,14 @@ def test_worker_runs_the_catalogs_published_policy_and_records_lineage(
     assert refused.returncode == 2
     assert f"domain {env.name!r} has no published policy in the catalog at {catalog.url}" in refused.stderr
 
-    document = yaml.safe_load(env.policy_file().read_text())
-    steward.put_policy_draft(env.name, document)
-    assert steward.publish_policy(env.name)["version"] == 1
     first = env.produce(30, seed=1)
-    worker = env.start("--policy-poll", "0.3")
+    worker = env.start("--policy-poll", "0.3", "--wait-for-policy")  # a service started before any policy
     try:
+        time.sleep(1)
+        assert worker.poll() is None
+        document = yaml.safe_load(env.policy_file().read_text())
+        steward.put_policy_draft(env.name, document)
+        assert steward.publish_policy(env.name)["version"] == 1
         decode = avro_decoder(env.registry_url)
         _wait_for(lambda: len(read_topic(env.settings, env.domain.anonymised_topic)) == 30, "v1 output")
 

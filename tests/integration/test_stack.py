@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
+from cryptography.fernet import Fernet
 
 from catalog.client import CatalogClient, entity
 from deid.settings import Settings
-from tests.conftest import run_deid, stack_env
+from tests.conftest import REPO, run_deid, stack_env
 
 pytestmark = pytest.mark.kafka
 
@@ -49,7 +51,9 @@ def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
         assert {name: state["running"] for name, state in json.loads(status.stdout).items()} == {
             "kafka": True,
             "catalog": True,
+            "pipelines": True,  # optional: none running is a normal state
         }
+        assert "pipelines: no published policy yet: channel, " in up.stdout
 
         created = run_deid("topics", "create", "--domain", "channel", env=env)
         assert created.returncode == 0, created.stderr
@@ -86,6 +90,20 @@ def test_lifecycle_is_idempotent_and_data_survives(tmp_path: Path) -> None:
         recovered = run_deid("stack", "up", env=env)
         assert recovered.returncode == 0 and "started" in recovered.stdout, recovered.stderr
         assert "channel-raw-data" in run_deid("topics", "list", env=env).stdout
+
+        # Once a domain's policy is published, `up` starts its worker and `down` stops it (SIGTERM).
+        document = yaml.safe_load((REPO / "pipelines" / "policies" / "channel.yaml").read_text())
+        catalog.put_policy_draft("channel", document)
+        catalog.publish_policy("channel")
+        env["DEID_MASTER_KEY"] = Fernet.generate_key().decode()
+        with_worker = run_deid("stack", "up", env=env)
+        assert with_worker.returncode == 0, with_worker.stderr
+        assert "pipelines: started channel;" in with_worker.stdout
+        workers = json.loads(run_deid("stack", "status", "--json", env=env).stdout)["pipelines"]
+        assert workers["running"] and "channel (pid " in workers["detail"]
+        stopped = run_deid("stack", "down", env=env)
+        assert "pipelines: stopped channel" in stopped.stdout, stopped.stdout + stopped.stderr
+        assert "running policy v1" in (tmp_path / "pipelines" / "pipeline-channel.log").read_text()
     finally:
         run_deid("stack", "down", env=env)
 

@@ -16,6 +16,7 @@ from tests.conftest import deid_env, run_deid
 GROUPS = [
     "catalog",
     "config",
+    "demo",
     "domains",
     "infer",
     "keys",

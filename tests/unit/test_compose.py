@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from deid.cli import cli
+from deid.domains import load_registry
 from tests.conftest import REPO
 
 SPEC = REPO.parent / "shared" / "reference" / "compose-spec.json"
@@ -30,6 +31,8 @@ def test_compose_validates_against_spec(compose: dict) -> None:
 def test_compose_has_the_services(compose: dict) -> None:
     services = compose["services"]
     assert {"kafka", "schema-registry", "spark-master", "spark-worker", "producer"} <= set(services)
+    workers = {name.removeprefix("pipeline-") for name in services if name.startswith("pipeline-")}
+    assert workers == set(load_registry().names), "one worker service per domain"
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     for name in ("kafka", "schema-registry", "spark-master", "producer"):

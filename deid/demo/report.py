@@ -1,0 +1,84 @@
+"""What the demo shows at the end: per domain, one raw event beside its anonymised twin (matched by
+the `event_id` header), and a table of events in/out/DLQ, treatments and seconds."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TextIO
+
+from deid.cli.output import print_table
+from deid.domains import Domain
+from deid.events import EVENT_ID_HEADER
+from deid.kafka import make_registry_client
+from deid.settings import Settings
+from deid.tail import RegistryAvroDecoder, decode_value, jsonable, read_all
+
+if TYPE_CHECKING:
+    from deid.demo.flow import DomainResult
+
+TWIN_WIDTH = 44
+
+
+def topic_count(settings: Settings, topic: str) -> int:
+    """Committed records in `topic` (transaction markers take offsets, so offsets cannot say)."""
+    return len(read_all(settings, topic))
+
+
+def _event_id(message: Any) -> str | None:
+    for key, value in message.headers() or []:
+        if key == EVENT_ID_HEADER and value is not None:
+            return value.decode()
+    return None
+
+
+def collect(settings: Settings, domain: Domain, result: DomainResult) -> None:
+    """Counts of the domain's topics and an example raw/anonymised pair into `result`."""
+    raw = read_all(settings, domain.raw_topic)
+    out = read_all(settings, domain.anonymised_topic, side="out")
+    result.events_in, result.events_out = len(raw), len(out)
+    result.dlq = topic_count(settings, domain.dlq_topic)
+    decode = RegistryAvroDecoder(lambda: make_registry_client(settings))
+    by_id = {_event_id(m): m for m in out}
+    for message in raw:
+        twin = by_id.get(_event_id(message))
+        if twin is not None:
+            result.raw_example = decode_value(message.value())
+            result.anonymised_example = jsonable(decode_value(twin.value(), decode))
+            return
+
+
+def _lines(record: dict[str, Any] | None) -> list[str]:
+    if record is None:
+        return ["(none)"]
+    lines = []
+    for key, value in record.items():
+        text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+        line = f"{key}: {text}"
+        lines.append(line if len(line) <= TWIN_WIDTH else line[: TWIN_WIDTH - 1] + "…")
+    return lines
+
+
+def print_twins(results: list[DomainResult], out: TextIO) -> None:
+    for result in results:
+        out.write(f"\n{result.domain}: raw event → anonymised twin (policy v{result.policy_version})\n")
+        left, right = _lines(result.raw_example), _lines(result.anonymised_example)
+        for index in range(max(len(left), len(right))):
+            a = left[index] if index < len(left) else ""
+            b = right[index] if index < len(right) else ""
+            out.write(f"  {a:<{TWIN_WIDTH}}  │ {b}\n")
+
+
+def print_summary(results: list[DomainResult]) -> None:
+    rows = [
+        [
+            r.domain,
+            r.events_in,
+            r.events_out,
+            r.dlq,
+            ", ".join(f"{name} {count}" for name, count in r.treatments.items()),
+            f"v{r.policy_version}",
+            f"{r.seconds:.1f}",
+        ]
+        for r in results
+    ]
+    print_table(["domain", "events in", "out", "DLQ", "fields by treatment", "policy", "seconds"], rows)
