@@ -115,7 +115,7 @@ class Demo:
         from deid.topics import create_domain_topics
 
         results = create_domain_topics(reachable_admin(self.settings), self.domains)
-        created = [r.name for r in results if r.status == "created"]
+        created = [r.topic for r in results if r.status == "created"]
         self.runner.say(f"{len(created)} created, {len(results) - len(created)} already there")
 
     # -- 4 -----------------------------------------------------------------------------------------
