@@ -179,9 +179,11 @@ class Findings:
 
 
 class Analyzer(Protocol):
-    """What `analyze_values` needs of an analyzer: Presidio's AnalyzerEngine.analyze."""
+    """What the executors need of an analyzer: Presidio's AnalyzerEngine (`recognizers.build_analyzer()`)."""
 
-    def analyze(self, text: str, language: str) -> list[Any]: ...
+    nlp_engine: Any
+
+    def analyze(self, text: str, language: str, **kwargs: Any) -> list[Any]: ...
 
 
 def sampled_values(summary: ProfileSummary) -> Iterator[tuple[str, str]]:
@@ -194,18 +196,30 @@ def sampled_values(summary: ProfileSummary) -> Iterator[tuple[str, str]]:
 
 
 def analyze_values(
-    pairs: Iterable[tuple[str, str]], analyzer_factory: Callable[[], Analyzer], language: str = "en"
+    pairs: Iterable[tuple[str, str]], analyzer_factory: Callable[[], Analyzer], min_score: float | None = None
 ) -> Iterator[tuple[str, Findings]]:
-    """One partition of (path, text) pairs → (path, Findings); the analyzer is built once, here."""
+    """One partition of (path, text) pairs → (path, Findings); the analyzer is built once, here.
+
+    Each field's values go through `recognizers.analyze_values` together (spaCy batches them, repeated values
+    are analysed once) with the field's name words as context ("card", "number" raise a card's score).
+    Findings below `min_score` (default `recognizers.MIN_SCORE`) do not count.
+    """
+    from recognizers import MIN_SCORE
+    from recognizers import analyze_values as analyze_batch
+
     analyzer = analyzer_factory()
-    tallies: dict[str, Findings] = {}
+    threshold = MIN_SCORE if min_score is None else min_score
+    by_path: dict[str, list[str]] = {}
     for path, text in pairs:
-        results = analyzer.analyze(text=text, language=language)
-        best: dict[str, float] = {}
-        for result in results:
-            best[result.entity_type] = max(best.get(result.entity_type, 0.0), float(result.score))
-        tallies.setdefault(path, Findings()).add(best, len(results))
-    yield from tallies.items()
+        by_path.setdefault(path, []).append(text)
+    for path, values in by_path.items():
+        tally = Findings()
+        for results in analyze_batch(analyzer, values, context=name_words(path), score_threshold=threshold):  # type: ignore[arg-type]
+            best: dict[str, float] = {}
+            for result in results:
+                best[result.entity_type] = max(best.get(result.entity_type, 0.0), float(result.score))
+            tally.add(best, len(results))
+        yield path, tally
 
 
 # --- the rule ----------------------------------------------------------------------------------------------
@@ -310,28 +324,3 @@ def _looks_like_text(profile: FieldProfile, t: Thresholds) -> bool:
 
 def _pct(share: float) -> str:
     return f"{share * 100:.0f}%"
-
-
-# --- suggested treatments (DESIGN.md "Policy and transforms") ----------------------------------------------
-
-_MASK = {"EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD", "CUSTOM_CREDIT_CARD", "PERSON"}
-_MASK |= {"US_SSN", "UK_NHS", "FR_NIR", "NL_BSN", "PL_PESEL", "DE_TAX_ID", "IT_FISCAL_CODE", "ES_NIF", "ES_NIE"}
-_GENERALIZE = {"IP_ADDRESS", "LOCATION"}
-
-
-def suggested_treatment(decision: FieldDecision, has_subject: bool) -> str:
-    """The default treatment for a decision; a steward may change it."""
-    entity = decision.entity
-    if entity == NON_PII:
-        return "keep"
-    if entity == FREE_TEXT:
-        return "anonymize_text"
-    if entity == "USER_ID":
-        return "encrypt"
-    if entity == DATE_TIME:
-        return "date_shift" if has_subject else "generalize"
-    if entity in _MASK:
-        return "mask"
-    if entity in _GENERALIZE:
-        return "generalize"
-    return "redact"  # an entity without a default: fail closed

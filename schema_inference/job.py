@@ -58,6 +58,7 @@ class InferenceResult:
     max_events: int | None
     timings: dict[str, float]  # seconds per step: plan, profile, schema, total
     decisions: dict[str, FieldDecision] = field(default_factory=dict)  # by field path, after classify()
+    findings: dict[str, Findings] = field(default_factory=dict, repr=False)  # the analyzer's tallies, by path
 
     @property
     def planned(self) -> int:
@@ -150,7 +151,6 @@ def analyze_samples(
     spark: SparkSession,
     result: InferenceResult,
     analyzer_factory: Callable[[], Analyzer],
-    language: str = "en",
 ) -> dict[str, Findings]:
     """Analyse every sampled value on the executors (one analyzer per partition); tallies per field path."""
     pairs = list(sampled_values(result.profile))
@@ -159,7 +159,7 @@ def analyze_samples(
     slices = max(1, min(len(pairs), spark.sparkContext.defaultParallelism * 2))
     tallies = (
         spark.sparkContext.parallelize(pairs, slices)
-        .mapPartitions(partial(analyze_values, analyzer_factory=analyzer_factory, language=language))
+        .mapPartitions(partial(analyze_values, analyzer_factory=analyzer_factory))
         .reduceByKey(Findings.merge)
         .collect()
     )
@@ -182,7 +182,7 @@ def classify(
         if profile.fields or profile.items or profile.values:
             continue  # containers: their leaves carry the decisions
         decisions[profile.path] = decide(profile, tallies.get(profile.path, Findings()), thresholds)
-    result.decisions = decisions
+    result.decisions, result.findings = decisions, tallies
     result.timings["classify"] = round(time.perf_counter() - started, 3)
     pii = sum(1 for d in decisions.values() if d.is_pii)
     say(f"{result.domain}: classified {len(decisions)} fields ({pii} PII) in {result.timings['classify']:.1f} s")

@@ -41,15 +41,17 @@ def spark_session(settings: Settings, master: str | None = None, app_name: str =
     jars = connector_jars(settings)
     # The driver must bind to loopback on machines whose hostname does not resolve to an open interface.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    master = master or settings.spark_master
-    if master.startswith("local"):
+    # Under spark-submit the launcher's --master (and --conf) are in force unless the user names a master.
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+    master = master or (None if submitted else settings.spark_master)
+    if master is not None and master.startswith("local"):
         # Local Python workers run deid's own code: they need this interpreter (the venv), not `python3`.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
     builder = (
-        SparkSession.builder.master(master)
-        .appName(app_name)
+        builder.appName(app_name)
         .config("spark.jars", ",".join(str(jar) for jar in jars))
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")

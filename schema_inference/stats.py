@@ -25,6 +25,7 @@ from schema_inference.reservoir import Reservoir
 
 MAP_KEY_LIMIT = 64
 DISTINCT_CAP = 1000
+CHECKED_CAP = 8192  # strings remembered as fitting every date format still in the running
 AVRO_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -36,6 +37,7 @@ class FieldStats:
     __slots__ = (
         "arrays",
         "booleans",
+        "checked",
         "children",
         "distinct",
         "doubles",
@@ -66,6 +68,9 @@ class FieldStats:
         self.length_min, self.length_max, self.length_sum = 1 << 62, 0, 0
         self.tokens_max = self.tokens_sum = 0
         self.formats: tuple[DateFormat, ...] | None = None  # None until a non-empty string is seen
+        # Strings known to fit every format in `formats`: the candidates only ever shrink, so a value that fit
+        # them once fits them for good and is not checked again (a date column repeats its few thousand days).
+        self.checked: set[str] = set()
         self.distinct: set[str] | None = set()  # None once more than DISTINCT_CAP distinct strings
         self.sample = Reservoir(sample_size)
         self.children: dict[str, FieldStats] = {}
@@ -135,12 +140,17 @@ def _observe_strings(node: FieldStats, strings: Sequence[str]) -> None:
             node.distinct = None
     if node.formats != ():
         unique.discard("")
+        unique -= node.checked
         for value in unique:  # the result is the intersection over all values: order does not matter
             node.formats = (
                 consistent_formats(value) if node.formats is None else consistent_formats(value, node.formats)
             )
             if not node.formats:
+                node.checked = set()
                 break
+        else:
+            if len(node.checked) < CHECKED_CAP:
+                node.checked |= unique
 
 
 def _columns(records: list[dict[str, Any]]) -> dict[str, Sequence[Any]]:
@@ -195,6 +205,8 @@ def merge_stats(into: FieldStats, other: FieldStats, rng: random.Random) -> None
         into.formats = other.formats
     elif other.formats is not None:
         into.formats = intersect(into.formats, other.formats)
+    # Each side's checked values fit a superset of the intersection: they still fit.
+    into.checked = into.checked | other.checked if into.formats else set()
     if into.distinct is None or other.distinct is None:
         into.distinct = None
     else:

@@ -1,6 +1,7 @@
-"""The end-of-run summary: one row per field path (type, nulls, format, …, and the entity once classified).
+"""The end-of-run summary: one row per field path (type, nulls, format, …, the entity, its confidence and the
+suggested treatment once classified), then the corrupt records' masked evidence and one line of counts.
 
-Never shows sampled values: only counts, types, formats and lengths.
+Never shows sampled values: only counts, types, formats, lengths and masked shapes.
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 import click
 
 from deid.cli.output import print_table
-from schema_inference.classify import suggested_treatment
+from deid.domains import Domain
+from schema_inference.draft import field_rule
 from schema_inference.job import InferenceResult
 from schema_inference.stats import FieldProfile
 
@@ -28,7 +30,7 @@ def type_label(profile: FieldProfile) -> str:
     return "|".join(labels)
 
 
-def summary_rows(result: InferenceResult, has_subject: bool = True) -> list[tuple[str, ...]]:
+def summary_rows(result: InferenceResult, domain: Domain) -> list[tuple[str, ...]]:
     rows = []
     for profile in result.profile.walk():
         absent = profile.nulls + profile.missing
@@ -39,6 +41,13 @@ def summary_rows(result: InferenceResult, has_subject: bool = True) -> list[tupl
         distinct = "" if not strings else ">1,000" if profile.distinct is None else f"{profile.distinct:,}"
         length = f"{profile.length_min}-{profile.length_max}" if strings else ""
         decision = result.decisions.get(profile.path)
+        treatment = ""
+        if decision:
+            rule = field_rule(decision, domain, profile)
+            treatment = rule.treatment
+            entities = getattr(rule.params, "entities", None)
+            if entities:
+                treatment += f" ({', '.join(entities)})"
         rows.append(
             (
                 profile.path,
@@ -49,18 +58,24 @@ def summary_rows(result: InferenceResult, has_subject: bool = True) -> list[tupl
                 length,
                 decision.entity if decision else "",
                 f"{decision.confidence:.2f}" if decision else "",
-                suggested_treatment(decision, has_subject) if decision else "",
+                treatment,
             )
         )
     return rows
 
 
-def print_summary(result: InferenceResult, has_subject: bool = True) -> None:
-    """The summary table on stdout, then one line of counts and timings."""
-    print_table(HEADERS, summary_rows(result, has_subject))
+def print_summary(result: InferenceResult, domain: Domain) -> None:
+    """The summary table on stdout, the corrupt records' masked evidence, then one line of counts and timings."""
+    print_table(HEADERS, summary_rows(result, domain))
     profile = result.profile
+    if profile.corrupt:
+        click.echo(f"\ncorrupt records: {', '.join(f'{k}: {v:,}' for k, v in profile.corrupt_reasons.items())}")
+        for example in profile.corrupt_examples:
+            click.echo(f"  partition {example.partition} offset {example.offset}: {example.reason}, {example.shape}")
     corrupt = f", {profile.corrupt:,} corrupt" if profile.corrupt else ""
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items() if k != "total")
     click.echo(
         f"\n{result.topic}: {profile.events:,} events ({profile.valid:,} valid{corrupt}); "
-        f"{result.timings.get('total', 0):.1f} s, {result.events_per_second:,.0f} events/s profiled"
+        f"{result.timings.get('total', 0):.1f} s to the schema, {result.events_per_second:,.0f} events/s profiled"
+        + (f" ({steps})" if steps else "")
     )

@@ -147,7 +147,6 @@ class Demo:
 
     def infer(self) -> None:
         from schema_inference.run import run_inference
-
         from schema_inference.spark import spark_session
 
         session = spark_session(self.settings, master=self.options.master, app_name="deid-demo-infer")
@@ -168,7 +167,7 @@ class Demo:
 
     def publish(self) -> None:
         from catalog.client import CatalogClient
-        from deid.demo.review import approve_suggestions
+        from catalog.review import approve_suggestions
         from deid.policy import Policy
 
         with CatalogClient.from_settings(self.settings) as client:

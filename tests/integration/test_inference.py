@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from fastavro.validation import validate
 from deid.domains import Domain, load_registry
 from deid.errors import DeidError
 from deid.kafka import make_admin, make_producer
+from recognizers import build_analyzer
 from schema_inference.classify import NON_PII
 from schema_inference.job import classify, infer_domain
-from schema_inference.spark import spark_session
 from schema_inference.summary import print_summary
 from tests.conftest import Broker
 
@@ -31,15 +30,6 @@ pytestmark = pytest.mark.kafka
 REPO = Path(__file__).resolve().parents[2]
 SEED_EVENTS = REPO.parent / "shared" / "fixtures" / "channel_seed_events.jsonl"
 Event = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def spark(kafka: Broker) -> Iterator[Any]:
-    session = spark_session(
-        kafka.settings.model_copy(update={"spark_jars_dir": REPO / ".deid" / "spark-jars"}), "local[2]"
-    )
-    yield session
-    session.stop()
 
 
 # --- a tiny local generator per seed domain (the producers package has the real ones) ------------------
@@ -222,7 +212,7 @@ def test_every_seed_domain_infers_its_declared_types_and_formats(
         email = next(f for f in result.schema["fields"] if f["name"] == "email")
         assert email["type"] == ["null", "string"] and email["default"] is None
     if name == "channel":
-        print_summary(result)
+        print_summary(result, domain)
         table = capsys.readouterr().out
         assert "%d-%m-%Y" in table and "user_id" in table and "user-" not in table  # no values in the summary
 
@@ -296,28 +286,12 @@ def test_max_events_bounds_what_is_read(kafka: Broker, spark: Any) -> None:
     assert everything.events == 600
 
 
-def user_id_analyzer() -> Any:
-    """Built on the executors: a real Presidio pattern recognizer behind AnalyzerEngine's analyze()."""
-    from presidio_analyzer import Pattern, PatternRecognizer
-
-    recognizer = PatternRecognizer(supported_entity="USER_ID", patterns=[Pattern("user", r"\buser-\d{5}\b", 0.9)])
-
-    class Analyzer:
-        def analyze(self, text: str, language: str) -> list[Any]:
-            return recognizer.analyze(text, ["USER_ID"], None)
-
-    return Analyzer()
-
-
 def test_classification_runs_on_the_executors_and_decides_per_field(kafka: Broker, spark: Any) -> None:
-    from pyspark import cloudpickle
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import the tests package
     domain = private_domain("channel")
     produce(kafka, domain, encode(events_for("channel", 120, seed=13)))
     result = infer_domain(kafka.settings, domain, spark, progress=None)
 
-    decisions = classify(spark, result, user_id_analyzer, progress=None)
+    decisions = classify(spark, result, build_analyzer, progress=None)
 
     assert decisions["user_id"].entity == "USER_ID" and decisions["user_id"].share == 1.0
     assert decisions["user_id"].analysed == 120

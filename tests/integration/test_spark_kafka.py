@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,13 @@ import pytest
 from deid.errors import ConfigError
 from deid.kafka import make_producer
 from deid.settings import Settings
-from schema_inference.spark import connector_jars, spark_session
+from schema_inference.spark import connector_jars
 from tests.conftest import Broker
 
 pytestmark = pytest.mark.kafka
 
 REPO = Path(__file__).resolve().parents[2]
 JARS = REPO / ".deid" / "spark-jars"
-
-
-@pytest.fixture(scope="module")
-def spark(kafka: Broker) -> Iterator[object]:
-    session = spark_session(kafka.settings.model_copy(update={"spark_jars_dir": JARS}), master="local[2]")
-    yield session
-    session.stop()
 
 
 def test_spark_reads_every_record_of_a_topic(kafka: Broker, spark: object) -> None:

@@ -18,6 +18,7 @@ GROUPS = [
     "config",
     "demo",
     "domains",
+    "infer",
     "keys",
     "pipeline",
     "produce",

@@ -9,6 +9,7 @@ import pytest
 from fastavro import parse_schema
 from fastavro.validation import validate
 
+from deid.domains import Domain, FieldSpec
 from schema_inference.avro import field_formats, profile_to_avro, record_name
 from schema_inference.job import InferenceResult
 from schema_inference.profile import Profile
@@ -162,7 +163,8 @@ def test_summary_rows_show_types_formats_and_no_values() -> None:
         max_events=None,
         timings={},
     )
-    rows = {row[0]: row for row in summary_rows(result)}
+    domain = Domain(name="x", subject_field=None, fields={"name": FieldSpec(type="string")})
+    rows = {row[0]: row for row in summary_rows(result, domain)}
     assert rows["day"][1:4] == ("string", "50%", "%d-%m-%Y")
     assert rows["tags"][1] == "array<string>" and rows["tags[]"][1] == "string"
     assert rows["name"][4:6] == ("2", "8-14")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
-
+from deid.domains import Domain, FieldSpec
+from recognizers import build_analyzer
 from schema_inference.classify import (
     FREE_TEXT,
     NON_PII,
@@ -14,8 +14,8 @@ from schema_inference.classify import (
     name_hints,
     name_words,
     sampled_values,
-    suggested_treatment,
 )
+from schema_inference.draft import field_rule
 from schema_inference.profile import Profile
 from schema_inference.stats import FieldProfile
 
@@ -28,6 +28,12 @@ def field(path: str, tokens: float = 1.0, length: float = 10.0, kind: str | None
     if kind:
         profile.kind, profile.format = kind, "%d-%m-%Y"
     return profile
+
+
+def domain_with(path: str, spec: FieldSpec, subject: bool = True) -> Domain:
+    """A domain declaring `path` (and a subject field when `subject`)."""
+    fields = {path: spec, **({"subject": FieldSpec(type="string")} if subject else {})}
+    return Domain(name="t", subject_field="subject" if subject else None, fields=fields)
 
 
 def tally(total: int, *hits: tuple[str, int, float], findings_per_hit: int = 1) -> Findings:
@@ -54,7 +60,7 @@ def test_a_user_id_column_full_of_user_ids_is_user_id() -> None:
     assert decision.entity == "USER_ID" and decision.share == 1.0
     assert decision.confidence == 0.99  # 0.6 + 0.36 + name bonus, capped
     assert decision.name_signal == "user id (user_id)"
-    assert suggested_treatment(decision, has_subject=True) == "encrypt"
+    assert field_rule(decision, domain_with("user_id", FieldSpec(type="string"))).treatment == "encrypt"
 
 
 def test_a_phone_named_column_at_40_percent_is_phone_number() -> None:
@@ -78,7 +84,8 @@ def test_memo_text_is_free_text_with_its_entities() -> None:
     decision = decide(memo, tally(200, ("PERSON", 150, 0.85), ("PHONE_NUMBER", 60, 0.7), ("IBAN_CODE", 2, 1.0)))
     assert decision.entity == FREE_TEXT
     assert decision.text_entities == ("PERSON", "PHONE_NUMBER")  # IBAN in 1% of memos: below the 2% floor
-    assert suggested_treatment(decision, has_subject=False) == "anonymize_text"
+    rule = field_rule(decision, domain_with("text", FieldSpec(type="text"), subject=False))
+    assert rule.treatment == "anonymize_text" and rule.params.entities == ["PERSON", "PHONE_NUMBER"]  # type: ignore[union-attr]
     # long text without entities is just text
     assert decide(memo, tally(200)).entity == NON_PII
     # a short column is never free text, whatever is in it
@@ -89,8 +96,9 @@ def test_a_consistent_date_format_is_date_time() -> None:
     decision = decide(field("dob", kind="date"), Findings())
     assert decision.entity == "DATE_TIME" and decision.confidence == 0.99  # with the "dob" name bonus
     assert "%d-%m-%Y" in decision.explanation
-    assert suggested_treatment(decision, has_subject=True) == "date_shift"
-    assert suggested_treatment(decision, has_subject=False) == "generalize"
+    dob = FieldSpec(type="date", format="%d-%m-%Y")
+    assert field_rule(decision, domain_with("dob", dob)).treatment == "date_shift"
+    assert field_rule(decision, domain_with("dob", dob, subject=False)).treatment == "generalize"
 
 
 def test_thresholds_can_be_tuned() -> None:
@@ -143,22 +151,12 @@ def test_findings_merge_like_one_tally() -> None:
     assert round(merged.entities["PERSON"].mean_score, 4) == round((4 * 0.6 + 3 * 0.9) / 7, 4)
 
 
-class UserIdAnalyzer:
-    """A Presidio pattern recognizer behind the AnalyzerEngine.analyze signature."""
-
-    def __init__(self) -> None:
-        self.recognizer = PatternRecognizer(supported_entity="USER_ID", patterns=[Pattern("u", r"\buser-\d{5}\b", 0.9)])
-
-    def analyze(self, text: str, language: str) -> list[object]:
-        return self.recognizer.analyze(text, ["USER_ID"], None)
-
-
 def test_sampled_values_are_analysed_once_per_value_with_one_analyzer() -> None:
     built = []
 
-    def factory() -> UserIdAnalyzer:
+    def factory() -> object:
         built.append(1)
-        return UserIdAnalyzer()
+        return build_analyzer()
 
     profile = Profile(100, seed=1)
     profile.add_all(

@@ -33,6 +33,19 @@ def test_day_and_month_order_is_settled_by_a_value_over_12() -> None:
     assert formats("1985-03-12", "2001-12-31") == ["%Y-%m-%d"]
 
 
+def test_repeated_dates_are_checked_once_and_later_values_still_narrow_or_break_the_format() -> None:
+    ambiguous = [{"day": f"0{d}-0{m}-2020"} for d in range(1, 10) for m in range(1, 10)] * 60  # over 2 batches
+    opened = profile_of(ambiguous).summary().field("day")
+    assert (opened.format, opened.format_alternatives) == ("%d-%m-%Y", ["%m-%d-%Y"])
+    settled = profile_of([*ambiguous, {"day": "25-12-2020"}]).summary().field("day")
+    assert (settled.format, settled.format_alternatives) == ("%d-%m-%Y", [])
+    broken = profile_of([*ambiguous, {"day": "soon"}, *ambiguous]).summary().field("day")
+    assert broken.format is None and broken.kind is None
+    left, right = profile_of(ambiguous), profile_of([*ambiguous, {"day": "12-25-2020"}])
+    merged = left.merge(right).summary().field("day")
+    assert (merged.format, merged.format_alternatives) == ("%m-%d-%Y", [])
+
+
 def test_impossible_dates_and_non_dates_match_no_format() -> None:
     assert formats("31-02-2020") == [] and formats("29-02-2021") == [] and formats("29-02-2020") == ["%d-%m-%Y"]
     for value in ("9-1-1", "user-12345", "2020-13-01", "Barry", "12/10/20", "2020-01-01T25:00:00"):
