@@ -170,8 +170,11 @@ class PolicyService:
         return Version(self._policy(record), record.attributes.get("publishedBy"), record.attributes.get("publishedAt"))
 
     def latest(self, domain: str) -> Version | None:
-        versions = self.versions(domain)
-        return versions[-1] if versions else None
+        """The newest version; only its document is parsed (workers poll this every few seconds)."""
+        self.domain(domain)
+        with self.ctx.store.read() as session:
+            records = self._versions(session, domain)
+            return self._version(records[-1]) if records else None
 
     def version(self, domain: str, number: int) -> Version | None:
         self.domain(domain)
