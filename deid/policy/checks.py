@@ -87,6 +87,11 @@ def _rule_problems(where: str, path: str, rule: Rule, domain: Domain) -> list[st
     problems = []
     if isinstance(rule, ConsentRule) and domain.consent is None:
         problems.append(f"{where}: a consent rule needs a domain with a consent field")
+    if isinstance(rule, ConsentRule) and any(
+        isinstance(b.params, EncryptParams) and b.params.mode == "fpe" for b in rule.branches()
+    ):
+        # An FPE token looks like a real value: re-identification could not tell it from a value kept in clear.
+        problems.append(f"{where}: encrypt mode fpe cannot be a consent branch; give the field one rule")
     for branch_name, branch in named_branches(rule):
         at = f"{where}{branch_name}"
         allowed = ALLOWED_TREATMENTS[spec.type]

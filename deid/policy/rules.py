@@ -46,12 +46,42 @@ class RedactParams(StrictModel):
     flag: bool = Field(False, description=f"Also set `{REDACTED_FLAG_FIELD}: true` on the record")
 
 
+EncryptMode = Literal["fernet", "deterministic", "fpe"]
+FpeAlphabet = Literal["digits", "alphanumeric"]
+
+
 class EncryptParams(StrictModel):
+    mode: EncryptMode = Field(
+        "fernet",
+        description="fernet: randomised token (default); deterministic: AES-SIV, the same value gives the same "
+        "token (joins work); fpe: FF1 format-preserving, digits stay digits and the length is kept",
+    )
+    alphabet: FpeAlphabet | None = Field(
+        None, description="fpe: the characters encrypted (others, like dashes, stay in place); default digits"
+    )
     key_scope: Literal["shared", "subject"] = Field(
         "shared",
         description="shared: the domain's key (rotatable); subject: one key per data subject, "
         "so erasing it crypto-shreds that person's values",
     )
+
+    @model_validator(mode="after")
+    def _mode_parameters(self) -> EncryptParams:
+        if self.alphabet is not None and self.mode != "fpe":
+            raise ValueError("alphabet: applies only to mode fpe")
+        if self.mode == "fpe" and self.key_scope == "subject":
+            # A format-preserving token has no room for a key id, so the subject's key could not be found.
+            raise ValueError("key_scope: mode fpe uses the domain's key; use mode deterministic for per-subject keys")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the anonymised schema documents this encryption (`encrypt`, `encrypt(fpe-digits)`, …)."""
+        if self.mode == "fernet":
+            return "encrypt"
+        if self.mode == "fpe":
+            return f"encrypt(fpe-{self.alphabet or 'digits'})"
+        return "encrypt(deterministic)"
 
 
 class MaskParams(StrictModel):
