@@ -71,6 +71,12 @@ class Domain(_Strict):
     event_time_field: str | None = None
     consent: ConsentSpec | None = None
     fields: dict[str, FieldSpec] = Field(min_length=1)
+    quasi_identifiers: list[str] = Field(
+        default_factory=list,
+        description="Fields that together may single a person out (dob, gender, postcode, …): the "
+        "re-identification risk (k-anonymity) of the anonymised output is measured over them",
+    )
+    target_k: int = Field(5, ge=2, le=1000, description="The k every equivalence class should reach")
 
     @model_validator(mode="after")
     def _references_exist(self) -> Domain:
@@ -78,9 +84,12 @@ class Domain(_Strict):
             ("subject_field", self.subject_field),
             ("event_time_field", self.event_time_field),
             ("consent.field", self.consent.field if self.consent else None),
+            *((f"quasi_identifiers[{i}]", q) for i, q in enumerate(self.quasi_identifiers)),
         ):
             if value is not None and value not in self.fields:
                 raise ValueError(f"{key} {value!r} is not one of the domain's fields")
+        if len(set(self.quasi_identifiers)) != len(self.quasi_identifiers):
+            raise ValueError("quasi_identifiers: a field is named twice")
         return self
 
     @property

@@ -38,8 +38,8 @@ GENERALIZE_KINDS: dict[FieldType, tuple[str, ...]] = {
     "long": ("number_bucket",),
     "double": ("number_bucket",),
     "boolean": (),
-    "date": ("date_month",),
-    "timestamp": ("date_month",),
+    "date": ("date_month", "date_year"),
+    "timestamp": ("date_month", "date_year"),
 }
 
 
@@ -111,8 +111,8 @@ def _params_problems(rule: TreatmentRule, field_type: FieldType, field_format: s
         kinds = GENERALIZE_KINDS[field_type]
         if params.kind not in kinds:
             return [f"kind: {params.kind!r} does not apply to a {field_type} field; allowed: {', '.join(kinds)}"]
-        if params.kind == "date_month" and not field_format:
-            return ["kind: date_month needs the field's date format in the domain"]
+        if params.kind in {"date_month", "date_year"} and not field_format:
+            return [f"kind: {params.kind} needs the field's date format in the domain"]
         if params.size is not None and field_type in {"int", "long"} and params.size != int(params.size):
             return [f"size: an {field_type} field needs a whole-number bucket size"]
     if isinstance(params, DateShiftParams):

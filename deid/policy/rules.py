@@ -12,7 +12,7 @@ from deid.errors import ConfigError
 
 TreatmentName = Literal["keep", "drop", "redact", "encrypt", "mask", "date_shift", "generalize", "anonymize_text"]
 TREATMENTS: tuple[str, ...] = TreatmentName.__args__  # type: ignore[attr-defined]
-GeneralizeKind = Literal["date_month", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix"]
+GeneralizeKind = Literal["date_month", "date_year", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix"]
 
 REDACTED_VALUE = "REDACTED_CONTENT"
 REDACTED_FLAG_FIELD = "data_redacted"
@@ -108,7 +108,7 @@ class DateShiftParams(StrictModel):
 
 class GeneralizeParams(StrictModel):
     kind: GeneralizeKind = Field(
-        description="date_month: first day of the month; number_bucket: lower bound of a bucket of `size`; "
+        description="date_month: first day of the month; date_year: first day of the year; number_bucket: lower bound of a bucket of `size`; "
         "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters"
     )
     size: float | None = Field(None, gt=0, description="number_bucket: bucket width")
