@@ -108,7 +108,8 @@ class DateShiftParams(StrictModel):
 
 class GeneralizeParams(StrictModel):
     kind: GeneralizeKind = Field(
-        description="date_month: first day of the month; date_year: first day of the year; number_bucket: lower bound of a bucket of `size`; "
+        description="date_month: first day of the month; date_year: first day of the year; "
+        "number_bucket: lower bound of a bucket of `size`; "
         "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters"
     )
     size: float | None = Field(None, gt=0, description="number_bucket: bucket width")
