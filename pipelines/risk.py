@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from deid.domains import Domain
+
 DEFAULT_WINDOW = 10_000
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, None))
 """Class sizes grouped for the histogram (metrics labels are these bucket names, never values)."""
@@ -169,6 +171,13 @@ class RiskWindow:
         # Reaching the target first; among those a generalisation before dropping the field; then higher k.
         target = self.target_k
         return sorted(found, key=lambda s: (s.min_k < target, s.change == "drop", -s.min_k, s.share_below_target))
+
+
+def risk_window_for(domain: Domain, size: int = DEFAULT_WINDOW) -> RiskWindow | None:
+    """The domain's risk window, or None when it names no quasi-identifiers (or `size` is 0)."""
+    if not domain.quasi_identifiers or size <= 0:
+        return None
+    return RiskWindow(domain.quasi_identifiers, domain.target_k, size)
 
 
 def _coarsenings(values: list[Any]) -> list[tuple[str, Callable[[Any], Any]]]:

@@ -64,6 +64,7 @@ from pipelines.policy_source import (
     PolicySource,
     PolicyWatcher,
 )
+from pipelines.risk import DEFAULT_WINDOW, risk_window_for
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
 from pipelines.transforms.fastcrypto import KeyedHmac
@@ -90,6 +91,8 @@ class WorkerOptions:
     """This worker among the domain's workers: its static group membership and transactional producer.
     Unique per live worker; the same after a restart (it then takes over at once and fences the old one)."""
     consume_timeout: float = 0.5
+    risk_window: int = DEFAULT_WINDOW
+    """Records in the re-identification risk window (0: off); used when the domain names quasi-identifiers."""
 
 
 class Worker:
@@ -108,6 +111,7 @@ class Worker:
         self.compile_plan = compile_plan
         self.summary = Summary(self.domain.name)
         self.metrics = PipelineMetrics(self.domain.name)
+        self.risk = risk_window_for(self.domain, options.risk_window)
         self.catch_up = CatchUp() if options.until_caught_up else None
         self._stopping = False
         self._keystore = keystore
@@ -317,18 +321,24 @@ class Worker:
         out_by_topic: dict[str, int] = {}
         written = 0
         keys, new_key = self._keys, self._new_key
+        observe = self.risk.observe if self.risk is not None else None
         for msg, record in decoded:
             try:
                 if single:
-                    pairs: Any = ((main_topic, main_encode(apply(record))),)
+                    main = apply(record)
+                    pairs: Any = ((main_topic, main_encode(main)),)
                 else:
-                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in outputs(record)]
+                    treated = outputs(record)
+                    main = treated[0][1]
+                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in treated]
             except TreatmentError as exc:
                 rejected.append((msg, Rejection("treatment", str(exc), exc.field_path)))
                 continue
             except AvroEncodeError as exc:
                 rejected.append((msg, Rejection("encode", str(exc))))
                 continue
+            if observe is not None:
+                observe(main)  # the quasi-identifiers as they leave (an aborted batch counts twice: an estimate)
             headers = [version_header]
             for name, value in msg.headers() or ():
                 if name == EVENT_ID_HEADER:
@@ -393,6 +403,9 @@ class Worker:
         written = {p.name: out_by_topic.get(p.topic, 0) for p in plan.purposes}
         summary.add_batch(records_in, out_by_topic.get(self.domain.anonymised_topic, 0), dlq_by_class, written, skipped)
         self.metrics.batch_committed(records_in, out_by_topic, dlq_by_class, skipped, seconds)
+        if self.risk is not None:
+            summary.risk = self.risk.report()
+            self.metrics.set_risk(summary.risk)
         if self._first_record is not None:
             summary.seconds = time.perf_counter() - self._first_record
         lags = {}

@@ -50,6 +50,9 @@ class DomainResult:
     purposes: dict[str, int] = field(default_factory=dict)
     raw_example: dict[str, Any] | None = None
     anonymised_example: dict[str, Any] | None = None
+    min_k: int | None = None
+    """k-anonymity of the anonymised topic over the domain's quasi-identifiers (None: it names none)."""
+    target_k: int | None = None
 
 
 class Demo:
