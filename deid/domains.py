@@ -46,6 +46,12 @@ class ConsentSpec(_Strict):
     kind: Literal["boolean", "levels"]
     levels: dict[str, int] | None = None
     default_level: int = 0
+    scope: Literal["row", "subject"] = Field(
+        "row",
+        description="row: each row's own consent decides; subject: consent is the person's, so a row that "
+        "lowers it (an opt-out) caps every later row of that subject until an explicit opt-in "
+        "(`deid subject grant`)",
+    )
 
     @model_validator(mode="after")
     def _levels_match_kind(self) -> ConsentSpec:
@@ -54,6 +60,10 @@ class ConsentSpec(_Strict):
         if self.kind == "boolean" and self.levels is not None:
             raise ValueError("kind 'boolean' takes no 'levels' (false = 0, true = 1)")
         return self
+
+    @property
+    def max_level(self) -> int:
+        return 1 if self.kind == "boolean" else max((self.levels or {}).values(), default=0)
 
     def level_of(self, raw: Any) -> int:
         """The consent level of one row's raw value; missing or unknown → default_level."""
