@@ -289,6 +289,7 @@ class Worker:
         self.delivery.begin()
         plan = self.plan
         plan.prefetch_subject_keys(record for _, record in decoded)
+        plan.prepare_batch([record for _, record in decoded])  # e.g. anonymize_text: one analyzer pass per batch
         skipped_before = [p.skipped for p in plan.purposes]
         out_by_topic = self._treat(decoded, rejected)
         for msg, rejection in rejected:
