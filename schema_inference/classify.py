@@ -235,8 +235,10 @@ class FieldDecision:
     mean_score: float = 0.0
     max_score: float = 0.0
     analysed: int = 0
-    text_entities: tuple[str, ...] = ()  # for FREE_TEXT: the entities to anonymise inside the text
+    text_entities: tuple[str, ...] = ()  # for FREE_TEXT (and URL): the entities to anonymise inside the text
     name_signal: str | None = None  # e.g. "phone (a_party)"
+    role: str | None = None  # what structure says the field is: event_time, birth_date, catalogue, … (structural.py)
+    signals: dict[str, Any] = field(default_factory=dict, compare=False)  # structural signals, for the evidence
 
     @property
     def is_pii(self) -> bool:

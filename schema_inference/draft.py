@@ -1,6 +1,7 @@
 """The suggested (draft) policy of a domain from inference's field decisions: `deid.policy`'s defaults per
-entity (USER_ID → encrypt, e-mail/phone/card/IBAN → mask, DATE_TIME of a subject → date_shift, free text →
-anonymize_text over the entities found, NON_PII → keep), checked against the domain.
+entity (USER_ID → encrypt, e-mail/phone/card/IBAN → mask, DATE_TIME and EVENT_TIME of a subject → date_shift,
+free text and URLs with personal parts → anonymize_text over the entities found, NON_PII → keep), checked
+against the domain.
 
 Pure functions: no catalog, no Spark. `run.py` sends the draft with `CatalogClient.suggest_policy`.
 """
@@ -13,6 +14,7 @@ from deid.domains import Domain, FieldSpec
 from deid.policy import NON_PII, Policy, TreatmentRule, check_policy, default_policy, default_rule
 from schema_inference.classify import FREE_TEXT, FieldDecision
 from schema_inference.stats import FieldProfile
+from schema_inference.structural import EVENT_TIME, URL
 
 _TYPES = {"boolean": "boolean", "int": "int", "long": "long", "double": "double", "string": "string"}
 
@@ -27,8 +29,22 @@ def inferred_spec(profile: FieldProfile, decision: FieldDecision | None = None) 
     return FieldSpec(type=_TYPES.get(kinds[0], "string") if len(kinds) == 1 else "string")  # type: ignore[arg-type]
 
 
+# Entities whose treatment is another's: an event time is treated as a date (date_shift per subject keeps
+# intervals and order; month generalisation without a subject), not masked like an unknown identifier.
+TREATED_AS = {EVENT_TIME: "DATE_TIME"}
+
+
 def _entity(decision: FieldDecision) -> str:
-    return NON_PII if decision.entity == FREE_TEXT and not decision.text_entities else decision.entity
+    if decision.entity == FREE_TEXT and not decision.text_entities:
+        return NON_PII
+    return TREATED_AS.get(decision.entity, decision.entity)
+
+
+def _text_entities(decision: FieldDecision) -> list[str] | None:
+    """The entities to anonymise inside the value: free text's, and a URL's personal parts (host kept)."""
+    if decision.entity == FREE_TEXT or (decision.entity == URL and decision.text_entities):
+        return list(decision.text_entities)
+    return None
 
 
 def field_rule(decision: FieldDecision, domain: Domain, profile: FieldProfile | None = None) -> TreatmentRule:
@@ -37,15 +53,16 @@ def field_rule(decision: FieldDecision, domain: Domain, profile: FieldProfile | 
     spec = domain.fields.get(decision.path)
     if spec is None:
         spec = inferred_spec(profile, decision) if profile is not None else FieldSpec(type="string")
-    texts = list(decision.text_entities) if decision.entity == FREE_TEXT else None
-    return default_rule(_entity(decision), spec, domain, texts)
+    return default_rule(_entity(decision), spec, domain, _text_entities(decision))
 
 
 def draft_policy(domain: Domain, decisions: Mapping[str, FieldDecision]) -> Policy:
     """The draft policy for the domain's declared fields (checked with `check_policy`; raises PolicyError)."""
     entities = {path: _entity(d) for path, d in decisions.items() if path in domain.fields}
     texts = {
-        path: list(d.text_entities) for path, d in decisions.items() if path in domain.fields and d.entity == FREE_TEXT
+        path: found
+        for path, d in decisions.items()
+        if path in domain.fields and (found := _text_entities(d)) is not None
     }
     policy = default_policy(domain, entities, texts)
     policy = policy.model_copy(update={"description": f"suggested by deid infer from {len(decisions)} field(s)"})
