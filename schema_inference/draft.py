@@ -1,7 +1,7 @@
 """The suggested (draft) policy of a domain from inference's field decisions: `deid.policy`'s defaults per
 entity (USER_ID → encrypt, e-mail/phone/card/IBAN → mask, DATE_TIME and EVENT_TIME of a subject → date_shift,
-free text and URLs with personal parts → anonymize_text over the entities found, NON_PII → keep), checked
-against the domain.
+free text → anonymize_text over the entities found, a URL with personal parts → generalize url_site,
+NON_PII → keep), checked against the domain.
 
 Pure functions: no catalog, no Spark. `run.py` sends the draft with `CatalogClient.suggest_policy`.
 """
@@ -12,9 +12,11 @@ from collections.abc import Mapping
 
 from deid.domains import Domain, FieldSpec
 from deid.policy import NON_PII, Policy, TreatmentRule, check_policy, default_policy, default_rule
+from deid.policy.checks import GENERALIZE_KINDS
+from deid.policy.rules import make_rule
 from schema_inference.classify import FREE_TEXT, FieldDecision
 from schema_inference.stats import FieldProfile
-from schema_inference.structural import EVENT_TIME, URL
+from schema_inference.structural import EVENT_TIME
 
 _TYPES = {"boolean": "boolean", "int": "int", "long": "long", "double": "double", "string": "string"}
 
@@ -41,9 +43,13 @@ def _entity(decision: FieldDecision) -> str:
 
 
 def _text_entities(decision: FieldDecision) -> list[str] | None:
-    """The entities to anonymise inside the value: free text's, and a URL's personal parts (host kept)."""
-    if decision.entity == FREE_TEXT or (decision.entity == URL and decision.text_entities):
-        return list(decision.text_entities)
+    return list(decision.text_entities) if decision.entity == FREE_TEXT else None
+
+
+def _structural_rule(decision: FieldDecision, spec: FieldSpec) -> TreatmentRule | None:
+    """A rule the field's role calls for beyond its entity: a URL with personal parts keeps only its site."""
+    if decision.role == "url_personal" and "url_site" in GENERALIZE_KINDS.get(spec.type, ()):
+        return make_rule("generalize", kind="url_site")
     return None
 
 
@@ -53,7 +59,7 @@ def field_rule(decision: FieldDecision, domain: Domain, profile: FieldProfile | 
     spec = domain.fields.get(decision.path)
     if spec is None:
         spec = inferred_spec(profile, decision) if profile is not None else FieldSpec(type="string")
-    return default_rule(_entity(decision), spec, domain, _text_entities(decision))
+    return _structural_rule(decision, spec) or default_rule(_entity(decision), spec, domain, _text_entities(decision))
 
 
 def draft_policy(domain: Domain, decisions: Mapping[str, FieldDecision]) -> Policy:
@@ -65,6 +71,13 @@ def draft_policy(domain: Domain, decisions: Mapping[str, FieldDecision]) -> Poli
         if path in domain.fields and (found := _text_entities(d)) is not None
     }
     policy = default_policy(domain, entities, texts)
+    structural = {
+        path: rule
+        for path, d in decisions.items()
+        if path in domain.fields and (rule := _structural_rule(d, domain.fields[path])) is not None
+    }
+    if structural:
+        policy = policy.model_copy(update={"rules": {**policy.rules, **structural}})
     policy = policy.model_copy(update={"description": f"suggested by deid infer from {len(decisions)} field(s)"})
     check_policy(policy, domain, source=f"draft policy of {domain.name}")
     return policy

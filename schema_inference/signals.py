@@ -90,11 +90,9 @@ def collapsed_shape(text: str, limit: int = 40) -> str:
             cls = "9"
         elif char.isalpha():
             cls = "A" if char.isupper() else "a"
-            if cls == "a" and out and out[-1] in ("A", "a"):
-                continue  # "Aaaa" → "Aa", "aaaa" → "a"
         else:
             cls = char
-        if not out or out[-1] != cls or cls not in "9a":
+        if not (out and out[-1] == cls and cls in "9a"):  # "Aaaa" → "Aa", "aaaa" → "a", "123" → "9"
             out.append(cls)
     return "".join(out) + ("…" if len(text) > limit else "")
 

@@ -5,8 +5,8 @@
    with role `birth_date`; the domain's event time (declared, or varying within a subject and recent) becomes
    EVENT_TIME: quasi-identifying, not an identifier, with date_shift (per subject: intervals kept) suggested.
 2. Web addresses: bare site domains (`bol.com`) are NON_PII, kept so visits per site can be counted; URLs
-   whose user info, path or query carry personal parts stay URL, treated inside (anonymize_text over the
-   entities found there) or masked whole; URLs without such parts are NON_PII.
+   whose user info, path or query carry personal parts stay URL, generalised to their site (url_site: visits
+   per site still count); URLs without such parts are NON_PII.
 3. A catalogue: values shared by many subjects and varying within a subject (a show watched by many viewers)
    are not the subjects' names, whatever a recognizer says (PERSON, NRP, ORGANIZATION; LOCATION only when
    the values measurably vary within a subject). A field whose name says it holds names is never overruled.
@@ -66,16 +66,25 @@ def refine(
         return replace(decision, role="subject")
     if profile.kind in ("date", "timestamp"):
         return _date_role(decision, profile, signals, event_time_field, structure)
-    if signals.url is not None and (decision.entity == URL or findings.share(URL) > 0 or signals.url.hosts > 0.5):
-        return _url_role(decision, findings, signals, thresholds or Thresholds(), structure)
+    if signals.url is not None and decision.entity in (URL, NON_PII):  # web addresses by shape (half or more)
+        return _url_role(decision, findings, signals, structure)
     hints = {h.category for h in name_hints(profile.path)}
     if decision.entity in CATALOGUE_ENTITIES | {"LOCATION"} and "person name" not in hints:
         overruled = _catalogue(decision, signals, structure, hints)
         if overruled is not None:
             return overruled
+    if decision.entity == NON_PII and _best(findings) in CATALOGUE_ENTITIES:
+        # Already below the share: say that the structure agrees (or not), so the steward sees why.
+        agrees = _catalogue(replace(decision, entity=_best(findings) or NON_PII), signals, structure, hints)
+        if agrees is not None:
+            return replace(decision, role="catalogue", explanation=f"{decision.explanation}; {agrees.explanation}")
     if decision.entity != "PERSON":
         return _names_by_structure(decision, findings, signals, structure)
     return decision
+
+
+def _best(findings: Findings) -> str | None:
+    return max(findings.entities, key=lambda e: (findings.entities[e].values, e)) if findings.entities else None
 
 
 def _pct(share: float | None) -> str:
@@ -123,7 +132,7 @@ def _date_role(
 
 
 def _url_role(
-    decision: FieldDecision, findings: Findings, signals: FieldSignals, t: Thresholds, s: StructureThresholds
+    decision: FieldDecision, findings: Findings, signals: FieldSignals, s: StructureThresholds
 ) -> FieldDecision:
     url = signals.url
     assert url is not None
@@ -138,22 +147,15 @@ def _url_role(
             "query or user part): not personal data; kept so that visits per site can be counted",
         )
     if url.personal >= s.url_personal:
-        least = t.text_entity_min_share * n
-        found = [e for e, tally in findings.entities.items() if e != URL and tally.values >= least]
-        inside = tuple(sorted(found, key=lambda e: -findings.entities[e].values))
-        how = (
-            f"treat the personal parts inside ({', '.join(inside)}), keep the site"
-            if inside
-            else "mask the whole URL (no recognizer finds its personal parts)"
-        )
+        # Recognizers read a URL as one URL (an e-mail in its query is shadowed by it), so the parts are
+        # found by structure, and the suggestion keeps the site and drops what carries them (generalize url_site).
         return replace(
             decision,
             entity=URL,
             role="url_personal",
-            text_entities=inside,
             confidence=round(min(0.95, 0.6 + url.personal), 2),
             explanation=f"URLs with personal parts ({', '.join(url.parts)}) in {_pct(url.personal)} of {n} sampled "
-            f"values: {how}",
+            "values: keep the site, drop the user info, path and query that carry them (generalize url_site)",
         )
     return replace(
         decision,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,20 +72,6 @@ def subject_hash(subject: Any) -> int:
     return zlib.crc32(str(subject).encode("utf-8", "surrogatepass"))
 
 
-def _reader(path: str) -> Callable[[Mapping[str, Any]], Any]:
-    keys = path.split(".")
-    if len(keys) == 1:
-        return lambda record: record.get(path)
-
-    def nested(record: Mapping[str, Any]) -> Any:
-        value: Any = record
-        for key in keys:
-            value = value.get(key) if type(value) is dict else None
-        return value
-
-    return nested
-
-
 class SubjectSketch:
     """The bottom-k subjects of a stream by `subject_hash`, each with all of its records' value counts."""
 
@@ -97,17 +83,23 @@ class SubjectSketch:
         self.hashes: dict[str, int] = {}
         self._heap: list[tuple[int, str]] = []  # (-hash, subject): the largest kept hash on top
         self.records = 0  # records with a subject value
-        self._read = _reader(subject_field)
+        self._keys = tuple(subject_field.split("."))  # plain data: the sketch crosses process boundaries (Spark)
 
     @property
     def threshold(self) -> int:
         """Hashes above this are not kept (the k-th smallest once full)."""
         return -self._heap[0][0] if len(self.subjects) >= self.k else 1 << 32
 
+    def _subject(self, record: Mapping[str, Any]) -> Any:
+        value: Any = record
+        for key in self._keys:
+            value = value.get(key) if type(value) is dict else None
+        return value
+
     def observe(self, records: Iterable[Mapping[str, Any]]) -> None:
-        read, subjects = self._read, self.subjects
+        subjects, single = self.subjects, self._keys[0] if len(self._keys) == 1 else None
         for record in records:
-            subject = read(record)
+            subject = record.get(single) if single is not None else self._subject(record)
             if subject is None or type(subject) not in _SCALARS:
                 continue
             self.records += 1
