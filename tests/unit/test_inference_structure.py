@@ -232,7 +232,9 @@ def test_generalize_url_site_keeps_only_the_site() -> None:
     spec = FieldSpec(type="string")
     domain = Domain(name="web", subject_field=None, fields={"landing": spec})
     site = Generalize().compile(GeneralizeParams(kind="url_site"), FieldContext("landing", spec, domain, None))
-    assert site("https://ilse:pw@Shop.example:8443/me?email=ilse@post.example#top", None) == "https://shop.example:8443/"
+    assert (
+        site("https://ilse:pw@Shop.example:8443/me?email=ilse@post.example#top", None) == "https://shop.example:8443/"
+    )
     assert site("shop.example/u/4481923", None) == "shop.example/"
     assert site(site("https://shop.example/a?b=c", None), None) == "https://shop.example/"  # idempotent
     with pytest.raises(TreatmentError, match="with a host"):
