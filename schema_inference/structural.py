@@ -12,6 +12,7 @@
    the values measurably vary within a subject). A field whose name says it holds names is never overruled.
 4. Names by structure: name-shaped values (two to four words of letters) that belong to one subject each,
    with PERSON found in at least `person_share` of them, are PERSON even below the usual share.
+The domain's subject field is an identifier (USER_ID) even when no recognizer knows its shape.
 Each refined decision carries the signals (`FieldDecision.signals`) and says which one decided.
 """
 
@@ -25,6 +26,7 @@ from schema_inference.stats import FieldProfile
 
 EVENT_TIME = "EVENT_TIME"
 URL = "URL"
+SUBJECT_ID = "USER_ID"  # the entity (and default treatment: encrypt) of a subject field no recognizer names
 CATALOGUE_ENTITIES = frozenset({"PERSON", "NRP", "ORGANIZATION"})
 
 
@@ -63,6 +65,15 @@ def refine(
         return decision
     decision = replace(decision, signals=signals.as_evidence())
     if profile.path == subject_field:
+        if decision.entity == NON_PII:  # whatever its shape, the value that says whom a record is about
+            return replace(
+                decision,
+                entity=SUBJECT_ID,
+                role="subject",
+                confidence=0.9,
+                explanation="the domain's subject field: it identifies whom each record is about; "
+                + decision.explanation,
+            )
         return replace(decision, role="subject")
     if profile.kind in ("date", "timestamp"):
         return _date_role(decision, profile, signals, event_time_field, structure)
