@@ -94,6 +94,12 @@ NAME_HINTS: tuple[NameHint, ...] = (
         "name nom nombre naam nome customername username personname contactname displayname",
     ),
     _hint(
+        "person role",
+        "PERSON",
+        "doctor physician nurse clinician therapist dentist surgeon supportagent salesagent driver courier "
+        "teacher tutor manager supervisor employee staff clerk cashier author presenter actor artist referee coach",
+    ),
+    _hint(
         "address",
         "LOCATION ADDRESS",
         "address adresse addr street strasse rue calle via straat ulica postcode zipcode zip plz",

@@ -98,7 +98,7 @@ def collapsed_shape(text: str, limit: int = 40) -> str:
 
 
 def is_name_shaped(text: str) -> bool:
-    words = text.split()
+    words = [w.rstrip(",") for w in text.split()]  # "HAUGLAND, Ingrid"
     return 2 <= len(words) <= 4 and all(_WORD.match(w) for w in words) and any(len(w) > 2 for w in words)
 
 

@@ -80,11 +80,12 @@ def refine(
     if signals.url is not None and decision.entity in (URL, NON_PII):  # web addresses by shape (half or more)
         return _url_role(decision, findings, signals, structure)
     hints = {h.category for h in name_hints(profile.path)}
-    if decision.entity in CATALOGUE_ENTITIES | {"LOCATION"} and "person name" not in hints:
+    people = {"person name", "person role"}  # a name says the values are people's: structure never overrules it
+    if decision.entity in CATALOGUE_ENTITIES | {"LOCATION"} and not hints & people:
         overruled = _catalogue(decision, signals, structure, hints)
         if overruled is not None:
             return overruled
-    if decision.entity == NON_PII and _best(findings) in CATALOGUE_ENTITIES:
+    if decision.entity == NON_PII and _best(findings) in CATALOGUE_ENTITIES and not hints & people:
         # Already below the share: say that the structure agrees (or not), so the steward sees why.
         agrees = _catalogue(replace(decision, entity=_best(findings) or NON_PII), signals, structure, hints)
         if agrees is not None:
