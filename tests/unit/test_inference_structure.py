@@ -239,3 +239,14 @@ def test_generalize_url_site_keeps_only_the_site() -> None:
     assert site(site("https://shop.example/a?b=c", None), None) == "https://shop.example/"  # idempotent
     with pytest.raises(TreatmentError, match="with a host"):
         site("not a url at all", None)
+
+
+def test_an_undeclared_event_time_is_found_by_structure_and_a_declared_one_is_trusted(viewing: ProfileSummary) -> None:
+    seen, born = viewing.field("seen_on"), viewing.field("born")
+    found = tally(1000, "DATE_TIME", 1000)
+    by_structure = refine(decide(seen, found), seen, found, field_signals(seen, viewing.subjects))
+    assert by_structure.entity == EVENT_TIME and by_structure.confidence == 0.75
+    assert "varies within a subject" in by_structure.explanation
+    # a date of birth stays one, even if a domain wrongly declared it its event time
+    declared = refine(decide(born, found), born, found, field_signals(born, viewing.subjects), event_time_field="born")
+    assert declared.entity == "DATE_TIME" and declared.role == "birth_date"
