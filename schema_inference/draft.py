@@ -16,7 +16,6 @@ from deid.policy.checks import GENERALIZE_KINDS
 from deid.policy.rules import make_rule
 from schema_inference.classify import FREE_TEXT, FieldDecision
 from schema_inference.stats import FieldProfile
-from schema_inference.structural import EVENT_TIME
 
 _TYPES = {"boolean": "boolean", "int": "int", "long": "long", "double": "double", "string": "string"}
 
@@ -31,15 +30,8 @@ def inferred_spec(profile: FieldProfile, decision: FieldDecision | None = None) 
     return FieldSpec(type=_TYPES.get(kinds[0], "string") if len(kinds) == 1 else "string")  # type: ignore[arg-type]
 
 
-# Entities whose treatment is another's: an event time is treated as a date (date_shift per subject keeps
-# intervals and order; month generalisation without a subject), not masked like an unknown identifier.
-TREATED_AS = {EVENT_TIME: "DATE_TIME"}
-
-
 def _entity(decision: FieldDecision) -> str:
-    if decision.entity == FREE_TEXT and not decision.text_entities:
-        return NON_PII
-    return TREATED_AS.get(decision.entity, decision.entity)
+    return NON_PII if decision.entity == FREE_TEXT and not decision.text_entities else decision.entity
 
 
 def _text_entities(decision: FieldDecision) -> list[str] | None:
