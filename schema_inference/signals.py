@@ -46,6 +46,7 @@ class UrlSignals:
     urls: float  # share with a scheme or a path
     personal: float  # share of all values whose URL carries a personal part
     parts: tuple[str, ...]  # which kinds of personal part were seen: userinfo, email, path id, query parameter
+    ids_shared: bool = False  # the ids in the paths are shared across subjects (products), not personal
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class FieldSignals:
         if self.url is not None:
             doc.update(url_hosts=self.url.hosts, url_paths=self.url.urls, url_personal=self.url.personal)
             doc["url_personal_parts"] = list(self.url.parts)
+            doc["url_path_ids_shared_across_subjects"] = self.url.ids_shared
         return doc
 
 
@@ -102,8 +104,10 @@ def is_name_shaped(text: str) -> bool:
     return 2 <= len(words) <= 4 and all(_WORD.match(w) for w in words) and any(len(w) > 2 for w in words)
 
 
-def url_signals(values: list[str]) -> UrlSignals | None:
-    """Host names vs URLs, and personal parts in the URLs; None when the values are not web addresses."""
+def url_signals(values: list[str], ids_shared: bool = False) -> UrlSignals | None:
+    """Host names vs URLs, and personal parts in the URLs; None when the values are not web addresses.
+    With `ids_shared` (the ids in the paths are shared by many subjects: product or article ids), an id in
+    the path is not a personal part."""
     hosts = urls = personal = 0
     parts: Counter[str] = Counter()
     for value in values:
@@ -120,12 +124,14 @@ def url_signals(values: list[str]) -> UrlSignals | None:
             continue
         urls += 1
         found = _personal_parts(split)
+        if ids_shared:
+            found.discard("path id")
         parts.update(found)
         personal += bool(found)
     if not values or (hosts + urls) / len(values) < 0.5:
         return None
     n = len(values)
-    return UrlSignals(round(hosts / n, 4), round(urls / n, 4), round(personal / n, 4), tuple(sorted(parts)))
+    return UrlSignals(round(hosts / n, 4), round(urls / n, 4), round(personal / n, 4), tuple(sorted(parts)), ids_shared)
 
 
 def _personal_parts(split: Any) -> set[str]:
@@ -143,6 +149,32 @@ def _personal_parts(split: Any) -> set[str]:
         if key.lower().replace("-", "_") in _PERSONAL_PARAMS or key.lower() in _PERSONAL_PARAMS:
             found.add("query parameter")
     return found
+
+
+def path_ids(text: str) -> list[str]:
+    """The id-like segments of a URL's path (not e-mails): what may name a user, or only a product."""
+    path = urlsplit(text if _SCHEME.match(text) else f"//{text}").path
+    return [seg for seg in path.split("/") if "@" not in seg and _ID_SEGMENT.search(seg)]
+
+
+def ids_shared_across_subjects(sketch: SubjectSketch | None, path: str, share: float = 0.5) -> bool:
+    """Whether most URL path ids of the field are held by two or more of the sketch's subjects."""
+    if sketch is None:
+        return False  # unknown: an id in a path counts as personal (fail closed)
+    holders: Counter[str] = Counter()
+    per_subject = [
+        (counts, {i for v in counts for i in path_ids(str(v))}) for counts in sketch.field_values(path).values()
+    ]
+    for _, ids in per_subject:
+        holders.update(ids)
+    with_ids = shared = 0
+    for counts, _ in per_subject:
+        for value, count in counts.items():
+            ids = path_ids(str(value))
+            if ids:
+                with_ids += count
+                shared += count if any(holders[i] >= 2 for i in ids) else 0
+    return bool(with_ids) and shared / with_ids >= share
 
 
 def date_signals(profile: FieldProfile, today: date) -> DateSignals | None:
@@ -178,7 +210,7 @@ def field_signals(profile: FieldProfile, sketch: SubjectSketch | None, today: da
         name_shaped=round(sum(map(is_name_shaped, strings)) / n, 4) if n else 0.0,
         subject=structure_of(sketch, profile.path) if sketch is not None else None,
         dates=date_signals(profile, today or datetime.now(UTC).date()),
-        url=url_signals(strings) if n else None,
+        url=url_signals(strings, ids_shared_across_subjects(sketch, profile.path)) if n else None,
     )
 
 

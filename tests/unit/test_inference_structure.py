@@ -250,3 +250,22 @@ def test_an_undeclared_event_time_is_found_by_structure_and_a_declared_one_is_tr
     # a date of birth stays one, even if a domain wrongly declared it its event time
     declared = refine(decide(born, found), born, found, field_signals(born, viewing.subjects), event_time_field="born")
     assert declared.entity == "DATE_TIME" and declared.role == "birth_date"
+
+
+def test_ids_in_url_paths_shared_by_many_subjects_are_products_not_people() -> None:
+    rng = random.Random(9)
+    events = [
+        {
+            "who": f"w{n % 80}",
+            "product_page": f"https://shop.example/products/{rng.randint(10000, 10040)}",
+            "account_page": f"https://shop.example/account/{n % 80:08d}/orders",
+        }
+        for n in range(2000)
+    ]
+    summary = summarise(events, "who")
+    products = field_signals(summary.field("product_page"), summary.subjects)
+    accounts = field_signals(summary.field("account_page"), summary.subjects)
+    assert products.url is not None and products.url.ids_shared and products.url.personal == 0.0
+    assert accounts.url is not None and not accounts.url.ids_shared and accounts.url.personal == 1.0
+    no_subject = field_signals(summary.field("product_page"), None)  # unknown: an id counts (fail closed)
+    assert no_subject.url is not None and no_subject.url.personal == 1.0
