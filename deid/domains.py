@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -182,4 +181,4 @@ def load_registry(settings: Any | None = None) -> DomainRegistry:
     overrides = getattr(settings, "domains", None)
     if not overrides:
         return _cached_builtin()
-    return build_registry(overrides, source=os.environ.get(CONFIG_ENV, "config file"))
+    return build_registry(overrides, source=getattr(settings, "config_source", CONFIG_ENV))

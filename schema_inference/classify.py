@@ -204,6 +204,7 @@ def analyze_values(
     are analysed once) with the field's name words as context ("card", "number" raise a card's score).
     Findings below `min_score` (default `recognizers.MIN_SCORE`) do not count.
     """
+    # start-up: Presidio and spaCy load on the executors that classify, not in every process importing this.
     from recognizers import MIN_SCORE
     from recognizers import analyze_values as analyze_batch
 

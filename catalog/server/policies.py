@@ -19,15 +19,16 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from catalog.server.context import CatalogContext
 from catalog.server.entities import EntityWriter
 from catalog.server.errors import AtlasError, Code
 from catalog.server.models import AtlasEntity
-from catalog.store.db import now_ms
+from catalog.server.typedefs import TypeCache
+from catalog.store.db import Store, now_ms
 from catalog.store.repository import AuditRepo, EntityRecord, EntityRepo
 from deid.domains import Domain, DomainError, load_registry
 from deid.policy import Policy, PolicyError, check_policy, describe_errors
 from deid.policy.rules import FIELD_PATH, Rule
+from deid.settings import Settings
 
 TYPE = "deid_policy"
 _RULE = TypeAdapter(Rule)
@@ -79,14 +80,14 @@ def not_found(what: str) -> AtlasError:
 class PolicyService:
     """Draft, suggestions, publishing and history of each domain's policy."""
 
-    def __init__(self, ctx: CatalogContext) -> None:
-        self.ctx = ctx
-        self.domains = load_registry(ctx.settings)
+    def __init__(self, settings: Settings, store: Store, types: TypeCache) -> None:
+        self.settings, self.store, self.types = settings, store, types
+        self.domains = load_registry(settings)
 
     # -- names ---------------------------------------------------------------------------------------
 
     def _cluster(self) -> str:
-        return self.ctx.settings.cluster
+        return self.settings.cluster
 
     def draft_name(self, domain: str) -> str:
         return f"{domain}.policy.draft@{self._cluster()}"
@@ -158,12 +159,12 @@ class PolicyService:
 
     def get_draft(self, domain: str) -> Draft | None:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             return self._draft(session, domain)
 
     def versions(self, domain: str) -> list[Version]:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             return [self._version(r) for r in self._versions(session, domain)]
 
     def _version(self, record: EntityRecord) -> Version:
@@ -172,19 +173,19 @@ class PolicyService:
     def latest(self, domain: str) -> Version | None:
         """The newest version; only its document is parsed (workers poll this every few seconds)."""
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             records = self._versions(session, domain)
             return self._version(records[-1]) if records else None
 
     def version(self, domain: str, number: int) -> Version | None:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             record = self._record(session, self.version_name(domain, number))
             return self._version(record) if record else None
 
     def overview(self) -> list[dict[str, Any]]:
         """Per domain of the registry: whether a draft exists and the latest published version."""
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             records = EntityRepo(session).of_types([TYPE], include_deleted=False)
         rows = []
         for domain in self.domains:
@@ -214,7 +215,7 @@ class PolicyService:
             "rules": policy.to_json(indent=None),
             "stewardPaths": sorted(steward_paths),
         }
-        writer = EntityWriter(session, self.ctx.types.registry(session), user)
+        writer = EntityWriter(session, self.types.registry(session), user)
         writer.upsert([AtlasEntity.model_validate({"typeName": TYPE, "attributes": attributes})])
 
     def put_draft(self, domain: str, document: Any, user: str) -> Draft:
@@ -225,7 +226,7 @@ class PolicyService:
             self._write_draft(session, user, policy, set(policy.rules))
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def set_rule(self, domain: str, path: str, rule: Any, user: str) -> Draft:
         """One field's rule set by a steward (the UI); the draft starts from the latest version if absent."""
@@ -245,7 +246,7 @@ class PolicyService:
             self._write_draft(session, user, policy, stewards | {path})
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def suggest(self, domain: str, document: Any, user: str) -> Draft:
         """Inference's suggested draft, merged: steward-set rules and existing purposes are kept."""
@@ -269,7 +270,7 @@ class PolicyService:
                 self._write_draft(session, user, policy, stewards)
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def publish(self, domain: str, user: str) -> Published:
         """Draft → the next version; a draft equal to the latest version publishes nothing."""
@@ -298,7 +299,7 @@ class PolicyService:
                 "publishedBy": user,
                 "publishedAt": now_ms(),
             }
-            writer = EntityWriter(session, self.ctx.types.registry(session), user)
+            writer = EntityWriter(session, self.types.registry(session), user)
             result = writer.upsert([AtlasEntity.model_validate({"typeName": TYPE, "attributes": attributes})])
             AuditRepo(session).record(
                 user,
@@ -309,7 +310,7 @@ class PolicyService:
             )
             return Published(policy, changed=True)
 
-        return self.ctx.store.write(run)
+        return self.store.write(run)
 
     @staticmethod
     def _written(draft: Draft | None) -> Draft:
