@@ -22,12 +22,12 @@ from catalog.client import CatalogClient, CatalogError, CatalogUnavailable
 from deid.errors import ConfigError, DeidError
 from deid.policy import Policy
 from deid.settings import Settings
+from deid.tags import PIPELINE_TYPE
 from pipelines.policy_source import LineageSink, LoggingSink, PipelineLineage, PolicySource
 from pipelines.reidentify import AuthorizationError
 
 log = logging.getLogger(__name__)
 
-PIPELINE_TYPE = "deid_pipeline"
 TOPIC_TYPE = "kafka_topic"
 REIDENTIFY_ROLES = ("steward", "admin")
 

@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Protocol
 
+from deid.tags import FREE_TEXT, NON_PII
 from schema_inference.profile import ProfileSummary
 from schema_inference.stats import FieldProfile
 
-NON_PII = "NON_PII"
-FREE_TEXT = "FREE_TEXT"
 DATE_TIME = "DATE_TIME"
 
 

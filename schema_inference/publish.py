@@ -27,14 +27,15 @@ from catalog.client import CatalogClient, NotFound, assigned_guid, entity, objec
 from deid.errors import DeidError
 from deid.kafka import make_registry_client
 from deid.settings import Settings
-from schema_inference.classify import FREE_TEXT, NON_PII, FieldDecision, Findings
+from deid.tags import FREE_TEXT, NON_PII, PII
+from schema_inference.classify import FieldDecision, Findings
 from schema_inference.job import InferenceResult
 from schema_inference.stats import FieldProfile
 
 MAX_EXAMPLES = 3
 _KEPT_SEPARATORS = frozenset(" -_.@/:+,()")
 _TYPE_ORDER = ("record", "array", "map", "string", "double", "long", "int", "boolean")
-PII_SUPERTYPE = "PII"
+PII_SUPERTYPE = PII
 
 
 # --- names ----------------------------------------------------------------------------------------------

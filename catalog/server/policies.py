@@ -29,8 +29,9 @@ from deid.domains import Domain, DomainError, load_registry
 from deid.policy import Policy, PolicyError, check_policy, describe_errors
 from deid.policy.rules import FIELD_PATH, Rule
 from deid.settings import Settings
+from deid.tags import POLICY_TYPE
 
-TYPE = "deid_policy"
+TYPE = POLICY_TYPE
 _RULE = TypeAdapter(Rule)
 
 

@@ -32,6 +32,7 @@ from deid.settings import Settings
 from deid.stack.catalog_service import EmbeddedCatalog
 from deid.stack.kafka_broker import EmbeddedKafka
 from deid.stack.workers import PipelineWorkers
+from deid.tags import NON_PII
 from deid.topics import create_domain_topics
 from pipelines.catalog_binding import catalog_policy_source, lineage_sink
 from pipelines.keys import init_keys, open_keystore
@@ -142,7 +143,7 @@ class Demo:
                 outcome = run_inference(
                     self.settings, domain, spark=session, sample=self.options.sample, progress=self._quiet
                 )
-                tagged = [p for p, d in outcome.result.decisions.items() if d.entity not in (None, "NON_PII")]
+                tagged = [p for p, d in outcome.result.decisions.items() if d.entity not in (None, NON_PII)]
                 self.runner.say(f"{domain.name}: {len(outcome.result.decisions)} fields, PII: {', '.join(tagged)}")
         finally:
             session.stop()
