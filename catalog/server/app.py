@@ -22,15 +22,28 @@ from catalog.server import registry_binding
 from catalog.server.auth import BasicAuthenticator
 from catalog.server.bootstrap import ensure_bootstrap_types
 from catalog.server.context import CatalogContext
+from catalog.server.domains import DomainService
 from catalog.server.errors import AtlasError, Code, SafeJSONResponse, atlas_response, install_error_handlers
 from catalog.server.policies import PolicyService
-from catalog.server.routers import admin, audit, classification, entity, lineage, policies, search, types, users
+from catalog.server.routers import (
+    admin,
+    audit,
+    classification,
+    domains,
+    entity,
+    lineage,
+    policies,
+    search,
+    types,
+    users,
+)
 from catalog.server.typedefs import TypeCache, TypeDefService
 from catalog.server.users import UserService
 from catalog.store.db import Store, WriteConflict, safe_url
 from catalog.store.migrate import upgrade
 from catalog.ui import mount as mount_ui
 from deid import __version__
+from deid.domains import load_registry
 from deid.errors import DeidError
 from deid.settings import Settings
 
@@ -48,6 +61,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     lineage.router,
     users.router,
     policies.router,
+    domains.router,
 )
 # API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
 _NORMALIZED_PREFIXES = ("/api/", "/registry/")
@@ -55,7 +69,8 @@ _ROOT_PATHS = {"/registry"}
 
 
 def initialize(settings: Settings, store: Store) -> CatalogContext:
-    """Migrate the schema, create missing bootstrap typedefs and, at first start, the admin user."""
+    """Migrate the schema, create missing bootstrap typedefs and, at first start, the admin user and the
+    seed domains."""
     try:
         upgrade(store)
     except OperationalError as exc:
@@ -69,8 +84,10 @@ def initialize(settings: Settings, store: Store) -> CatalogContext:
         log.info("catalog: created or upgraded %d bootstrap typedefs", len(touched))
     user_service = UserService(store)
     initial_admin = user_service.ensure_initial_admin(settings)
-    policy_service = PolicyService(settings, store, cache)
-    return CatalogContext(settings, store, cache, typedefs, user_service, policy_service, initial_admin)
+    domain_service = DomainService(settings, store, cache)
+    domain_service.seed(load_registry(settings))  # first start only: deid/domains.yaml + the config file's
+    policy_service = PolicyService(settings, store, cache, domain_service)
+    return CatalogContext(settings, store, cache, typedefs, user_service, domain_service, policy_service, initial_admin)
 
 
 class _NormalizePath:

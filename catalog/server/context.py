@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from catalog.server.domains import DomainService
 from catalog.server.policies import PolicyService
 from catalog.server.typedefs import TypeCache, TypeDefService
 from catalog.server.users import InitialAdmin, UserService
@@ -20,6 +21,7 @@ class CatalogContext:
     types: TypeCache
     typedefs: TypeDefService
     users: UserService
+    domains: DomainService
     policies: PolicyService
     initial_admin: InitialAdmin | None = None
 

@@ -6,8 +6,9 @@ published versions (what workers run), all stored as `deid_policy` entities.
 - version N: `<domain>.policy.v<N>@<cluster>`, `status` published, `publishedBy`/`publishedAt`.
 `rules` holds the whole `deid.policy.Policy` document as JSON. Every write goes through the entity
 writer, so it is audited (before/after) as the calling user; publishing adds a POLICY_PUBLISH event.
-Each document is validated against the domain registry before it is stored: a rule on an unknown
-field, an unknown treatment or parameter is refused with a message naming it.
+Each document is validated against the catalog's domain registry (catalog/server/domains.py) before it
+is stored: a rule on an unknown field, an unknown treatment or parameter is refused with a message naming
+it. Publishing links the domain to the version's purpose topics.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
+from catalog.server.domains import DomainService
 from catalog.server.entities import EntityWriter
 from catalog.server.errors import AtlasError, Code
 from catalog.server.models import AtlasEntity
 from catalog.server.typedefs import TypeCache
 from catalog.store.db import Store, now_ms
 from catalog.store.repository import AuditRepo, EntityRecord, EntityRepo
-from deid.domains import Domain, DomainError, load_registry
+from deid.domains import Domain, DomainError
 from deid.policy import Policy, PolicyError, check_policy, describe_errors
 from deid.policy.rules import FIELD_PATH, Rule
 from deid.settings import Settings
@@ -81,9 +83,9 @@ def not_found(what: str) -> AtlasError:
 class PolicyService:
     """Draft, suggestions, publishing and history of each domain's policy."""
 
-    def __init__(self, settings: Settings, store: Store, types: TypeCache) -> None:
+    def __init__(self, settings: Settings, store: Store, types: TypeCache, domains: DomainService) -> None:
         self.settings, self.store, self.types = settings, store, types
-        self.domains = load_registry(settings)
+        self.domains = domains  # the catalog's own registry: a domain put there is policed at once
 
     # -- names ---------------------------------------------------------------------------------------
 
@@ -189,7 +191,7 @@ class PolicyService:
         with self.store.read() as session:
             records = EntityRepo(session).of_types([TYPE], include_deleted=False)
         rows = []
-        for domain in self.domains:
+        for domain in self.domains.registry():
             mine = [r for r in records if r.attributes.get("domain") == domain.name]
             published = [r for r in mine if r.attributes.get("status") == "published"]
             latest = max(published, key=lambda r: int(r.attributes.get("version") or 0), default=None)
@@ -302,6 +304,7 @@ class PolicyService:
             }
             writer = EntityWriter(session, self.types.registry(session), user)
             result = writer.upsert([AtlasEntity.model_validate({"typeName": TYPE, "attributes": attributes})])
+            self.domains.link_purposes(session, domain, [policy.purpose_topic(p) for p in policy.purposes], user)
             AuditRepo(session).record(
                 user,
                 "POLICY_PUBLISH",

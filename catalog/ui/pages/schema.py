@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 def domain_of(request: Request, name: str) -> Domain:
     try:
-        return context(request).policies.domains.get(name)
+        return context(request).domains.get(name)
     except DomainError:
         raise UIError(404, f"No domain {name!r} in the registry.") from None
 
