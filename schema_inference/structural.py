@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from deid.tags import EVENT_TIME
 from schema_inference.classify import NON_PII, FieldDecision, Findings, Thresholds, name_hints
 from schema_inference.signals import FieldSignals
 from schema_inference.stats import FieldProfile
 
-EVENT_TIME = "EVENT_TIME"
 URL = "URL"
 SUBJECT_ID = "USER_ID"  # the entity (and default treatment: encrypt) of a subject field no recognizer names
 CATALOGUE_ENTITIES = frozenset({"PERSON", "NRP", "ORGANIZATION"})

@@ -1,12 +1,14 @@
 """anonymize_text: Presidio analyze + anonymize inside free text (`<PERSON>`, `<IBAN_CODE>`, …), batched.
 
-The analyzer is the process's one engine (`recognizers.build_analyzer(settings)`, or the one the plan
-compiler passes in), shared by every field and worker thread; the anonymizer's operators are fixed at
-compile time. The compiled function is a `TextAnonymizer`: called per value like every field function, and
-with a `prepare(values)` the plan calls once per consumed batch (`Plan.prepare_batch`) so that the whole
-batch goes through one analyzer pass (`recognizers.analyze_values`: `nlp.pipe` over the distinct texts,
-recognizers on the precomputed artifacts). Identical texts, within a batch and across recent batches, are
-analysed once. A value the batch did not prepare (a consent branch, an array item) is analysed alone.
+The analyzer is the process's one engine from `recognizers.build_analyzer(settings)` (built once, shared
+by every field and worker thread), reached through the `TextAnalysis` the plan compiler hands every
+field (`FieldContext.text_analysis`, built by the worker from its own settings); the anonymizer's
+operators are fixed at compile time. The compiled function is a `TextAnonymizer`: called per value like
+every field function, and with a `prepare(values)` the plan calls once per consumed batch
+(`Plan.prepare_batch`) so that the whole batch goes through one analyzer pass (`recognizers.analyze_values`:
+`nlp.pipe` over the distinct texts, recognizers on the precomputed artifacts). Identical texts, within a
+batch and across recent batches, are analysed once. A value the batch did not prepare (a consent branch,
+an array item) is analysed alone.
 
 Fail closed: a rule that asks for names or places when the NLP engine cannot find them (the blank
 fallback) does not compile, because it would let every name through while looking treated.
@@ -21,7 +23,7 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
 from deid.policy import AnonymizeTextParams
-from deid.settings import Settings, load_settings
+from deid.settings import Settings
 from pipelines.transforms.base import FieldContext, Transform, TreatmentError
 
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION"})
@@ -33,6 +35,38 @@ BATCH_SIZE = 64
 
 class NamesUndetectableError(TreatmentError):
     """The NLP engine in force cannot find the names/places the rule asks for."""
+
+
+class TextAnalysis:
+    """The NLP side of anonymize_text for one worker: its settings' engine and analyzer, built on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def detects_names(self) -> bool:
+        # start-up: spaCy and Presidio's analyzer load only when a policy uses anonymize_text.
+        from recognizers import engine_choice
+
+        return engine_choice(self.settings).detects_names
+
+    def analyzer(self) -> Any:
+        # start-up: as above.
+        from recognizers import build_analyzer
+
+        return build_analyzer(self.settings)
+
+    def min_score(self) -> float:
+        # start-up: as above.
+        from recognizers import MIN_SCORE
+
+        return MIN_SCORE
+
+    def analyze_values(self) -> Callable[..., list[list[Any]]]:
+        """`recognizers.analyze_values`: one batched pass over many texts."""
+        # start-up: as above.
+        from recognizers import analyze_values
+
+        return analyze_values
 
 
 class TextAnonymizer:
@@ -96,27 +130,23 @@ class TextAnonymizer:
 class AnonymizeText(Transform):
     name = "anonymize_text"
 
-    def __init__(self, settings: Settings | None = None, analyzer: Any = None) -> None:
-        """`settings` choose the NLP engine and YAML recognizers; `analyzer` (built by the caller from the same
-        settings) is used as is. Without settings the environment's are read (legacy: the composition root
-        should pass them)."""
-        self.settings = settings
-        self.analyzer = analyzer
-
     def compile(self, params: AnonymizeTextParams, field: FieldContext) -> TextAnonymizer:  # type: ignore[override]
-        from recognizers import MIN_SCORE, analyze_values, build_analyzer, engine_choice  # Presidio: start-up time
-
-        settings = self.settings or load_settings()
+        text: TextAnalysis | None = field.text_analysis
+        if text is None:
+            raise TreatmentError(
+                field.path, "anonymize_text needs the NLP engine: compile the policy with text_analysis (workers do)"
+            )
         wanted = set(params.entities)
-        if not engine_choice(settings).detects_names and (not wanted or wanted & NER_ENTITIES):
+        if not text.detects_names() and (not wanted or wanted & NER_ENTITIES):
             raise NamesUndetectableError(
                 field.path,
                 "the NLP engine in force cannot detect names or places (blank pipeline); install a spaCy model "
                 "or use deid's offline model (DEID_NLP_ENGINE=deid) before using anonymize_text",
             )
-        analyzer = self.analyzer or build_analyzer(settings)
         if params.operator == "redact":
             operators = {"DEFAULT": OperatorConfig("redact", {})}
         else:
             operators = {"DEFAULT": OperatorConfig("replace", {})}  # Presidio's default: "<ENTITY_TYPE>"
-        return TextAnonymizer(field.path, analyzer, sorted(wanted) or None, operators, MIN_SCORE, analyze_values)
+        return TextAnonymizer(
+            field.path, text.analyzer(), sorted(wanted) or None, operators, text.min_score(), text.analyze_values()
+        )

@@ -29,6 +29,7 @@ from deid.topics import create_domain_topics
 from pipelines.keys import LocalKeystore
 from pipelines.plan import Plan, compile_policy
 from pipelines.policy_source import StaticPolicySource
+from pipelines.transforms.anonymize_text import TextAnalysis
 from pipelines.worker import Worker, WorkerOptions
 from producers.channel import ChannelGenerator
 from producers.produce import produce_events, producer_overrides
@@ -96,15 +97,16 @@ def plan_rates(
     settings: Settings, domain: Domain, keystore: Any, events: list[dict[str, Any]], rounds: int
 ) -> dict[str, float]:
     repeated = with_repeats(events, REPEAT_SHARE)
+    text = TextAnalysis(settings)
 
     def per_memo() -> None:
-        plan = compile_policy(MEMO_POLICY, domain, keystore)
+        plan = compile_policy(MEMO_POLICY, domain, keystore, text_analysis=text)
         for record in events:
             plan.apply(record)
 
     def batched(stream: list[dict[str, Any]]) -> Callable[[], None]:
         def run() -> None:
-            plan = compile_policy(MEMO_POLICY, domain, keystore)
+            plan = compile_policy(MEMO_POLICY, domain, keystore, text_analysis=text)
             for start in range(0, len(stream), BATCH):
                 chunk = stream[start : start + BATCH]
                 plan.prepare_batch(chunk)
@@ -124,10 +126,16 @@ def plan_rates(
     }
 
 
-def _per_memo_plan(policy: Policy, domain: Domain, keystore: Any) -> Plan:
-    plan = compile_policy(policy, domain, keystore)
-    plan.prepare_batch = lambda _records: None  # type: ignore[method-assign]
-    return plan
+def _compiler(settings: Settings, per_memo: bool) -> Callable[[Policy, Domain, Any], Plan]:
+    text = TextAnalysis(settings)
+
+    def compile_plan(policy: Policy, domain: Domain, keystore: Any) -> Plan:
+        plan = compile_policy(policy, domain, keystore, text_analysis=text)
+        if per_memo:
+            plan.prepare_batch = lambda _records: None  # type: ignore[method-assign]
+        return plan
+
+    return compile_plan
 
 
 def worker_rate(settings: Settings, domain: str, policy: Policy, group: str, per_memo: bool = False) -> dict[str, Any]:
@@ -138,7 +146,7 @@ def worker_rate(settings: Settings, domain: str, policy: Policy, group: str, per
         options,
         StaticPolicySource(policy),
         keystore=keystore,
-        compile_plan=_per_memo_plan if per_memo else compile_policy,
+        compile_plan=_compiler(settings, per_memo),
     )
     summary = worker.run()
     keystore.close()

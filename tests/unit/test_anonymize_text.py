@@ -8,16 +8,18 @@ from deid.domains import load_registry
 from deid.policy import AnonymizeTextParams, Policy
 from deid.settings import Settings
 from pipelines.plan import compile_policy
-from pipelines.transforms import BUILTIN_TRANSFORMS, FieldContext, TransformRegistry, TreatmentError
-from pipelines.transforms.anonymize_text import AnonymizeText, NamesUndetectableError
+from pipelines.transforms import FieldContext, TreatmentError
+from pipelines.transforms.anonymize_text import AnonymizeText, NamesUndetectableError, TextAnalysis
 from producers.registry import generator_for
 
 MEMO = load_registry(Settings()).get("memo")
 
 
 def compile_text(monkeypatch: pytest.MonkeyPatch, engine: str, **params: object):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DEID_NLP_ENGINE", engine)
-    context = FieldContext("text", MEMO.fields["text"], MEMO, keystore=None)
+    # The environment says otherwise: the worker's own settings decide (they are passed in, never read here).
+    monkeypatch.setenv("DEID_NLP_ENGINE", "auto" if engine == "blank" else "blank")
+    text = TextAnalysis(Settings(nlp_engine=engine))
+    context = FieldContext("text", MEMO.fields["text"], MEMO, keystore=None, text_analysis=text)
     return AnonymizeText().compile(AnonymizeTextParams(**params), context)  # type: ignore[arg-type]
 
 
@@ -53,12 +55,11 @@ def test_names_requested_with_a_blank_engine_refuse_to_compile(monkeypatch: pyte
 
 
 def _memo_plan(settings: Settings):  # type: ignore[no-untyped-def]
-    transforms = [cls(settings) if cls is AnonymizeText else cls() for cls in BUILTIN_TRANSFORMS]  # type: ignore[call-arg]
     policy = Policy.from_yaml(
         "domain: memo\nrules:\n  memo_id: {treatment: keep}\n  created_at: {treatment: keep}\n"
         "  text: {treatment: anonymize_text}\n"
     )
-    return compile_policy(policy, MEMO, keystore=None, registry=TransformRegistry(transforms))  # type: ignore[arg-type]
+    return compile_policy(policy, MEMO, keystore=None, text_analysis=TextAnalysis(settings))  # type: ignore[arg-type]
 
 
 def test_a_prepared_batch_gives_what_one_call_per_memo_gives() -> None:
@@ -85,10 +86,3 @@ def test_a_failing_value_still_fails_per_record_after_prepare() -> None:
     with pytest.raises(TreatmentError, match="needs a string"):
         plan.apply(records[0])
     assert plan.apply(records[1])["text"] == "ok"
-
-
-def test_settings_passed_in_decide_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEID_NLP_ENGINE", "deid")  # the environment must not matter once settings are given
-    context = FieldContext("text", MEMO.fields["text"], MEMO, keystore=None)
-    with pytest.raises(NamesUndetectableError):
-        AnonymizeText(Settings(nlp_engine="blank")).compile(AnonymizeTextParams(), context)

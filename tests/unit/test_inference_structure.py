@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import random
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
 
 from deid.domains import Domain, FieldSpec
+from deid.settings import Settings
 from recognizers import build_analyzer
 from schema_inference.classify import NON_PII, Findings, analyze_values, decide, sampled_values
 from schema_inference.draft import field_rule
@@ -196,7 +198,7 @@ def test_without_a_subject_field_repeated_values_are_a_catalogue_and_distinct_on
 
 
 def test_with_the_real_analyzer_every_field_gets_its_role(viewing: ProfileSummary) -> None:
-    tallies = dict(analyze_values(sampled_values(viewing), build_analyzer))
+    tallies = dict(analyze_values(sampled_values(viewing), partial(build_analyzer, Settings())))
     decisions = decide_all(viewing, tallies, subject_field="viewer", event_time_field="seen_on")
     got = {path: (d.entity, d.role) for path, d in decisions.items()}
     assert got["programme"][0] == NON_PII
