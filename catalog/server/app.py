@@ -47,6 +47,8 @@ ROUTERS: tuple[str, ...] = (
     "catalog.server.routers.lineage:router",
     "catalog.server.routers.users:router",
     "catalog.server.routers.policies:router",
+    "catalog.server.routers.glossary:router",
+    "catalog.server.routers.admin_ops:router",
 )
 # API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
 _NORMALIZED_PREFIXES = ("/api/", "/registry/")

@@ -42,6 +42,7 @@ class MutationResult:
     updated: list[str] = field(default_factory=list)
     partially_updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    purged: list[dict[str, Any]] = field(default_factory=list)  # headers, rendered before the rows go
     guid_assignments: dict[str, str] = field(default_factory=dict)
 
     def render(self, reader: EntityReader) -> dict[str, Any]:
@@ -55,6 +56,8 @@ class MutationResult:
             if guids:
                 records = reader.entities.get_many(guids)
                 mutated[key] = reader.headers([records[g] for g in guids if g in records])
+        if self.purged:
+            mutated["PURGE"] = self.purged
         return {"mutatedEntities": mutated, "guidAssignments": self.guid_assignments}
 
 
@@ -186,7 +189,7 @@ class EntityWriter:
             ):
                 plan.references[name] = self._resolve_targets(info, name, value)
             elif attribute is None:
-                raise AtlasError(Code.UNKNOWN_ATTRIBUTE, name, info.name)
+                continue  # Atlas ignores attributes its type does not define (e.g. `clusterName`)
             elif self.registry.references_entities(attribute.type_name):
                 plain[name] = self._plain_references(attribute.type_name, value, f"{info.name}.{name}")
             else:
@@ -378,3 +381,19 @@ class EntityWriter:
             child_record = self.entities.get(child, for_update=True)
             if child_record is not None:
                 self._delete(child_record, result)
+
+    # -- purge --------------------------------------------------------------------------------------------
+
+    def purge(self, guids: list[str]) -> MutationResult:
+        """Remove soft-deleted entities for good (Atlas's admin purge); ACTIVE ones are left alone."""
+        result = MutationResult()
+        for guid in dict.fromkeys(guids):
+            record = self.entities.get(guid, for_update=True)
+            if record is None or record.row.status != "DELETED":
+                continue
+            result.purged.extend(self.reader.headers([record]))
+            self.entities.purge(guid)
+            self.audit.record(
+                self.user, "ENTITY_PURGE", entity_guid=guid, type_name=record.row.type_name, before=_snapshot(record)
+            )
+        return result

@@ -121,9 +121,18 @@ class Code(enum.Enum):
     TYPE_HAS_REFERENCES = (409, "ATLAS-409-00-002", "Given type {0} has references")
     INSTANCE_ALREADY_EXISTS = (409, "ATLAS-409-00-003", "failed to update entity: {0}")
     TYPE_HAS_RELATIONSHIPS = (409, "ATLAS-409-00-005", "Given type {0} has associated relationshipDefs")
+    GLOSSARY_ALREADY_EXISTS = (409, "ATLAS-409-00-007", "Glossary with qualifiedName {0} already exists")
+    GLOSSARY_TERM_ALREADY_EXISTS = (409, "ATLAS-409-00-009", "Glossary term with qualifiedName {0} already exists")
+    GLOSSARY_CATEGORY_ALREADY_EXISTS = (
+        409,
+        "ATLAS-409-00-00A",
+        "Glossary category with qualifiedName {0} already exists",
+    )
     USER_ALREADY_EXISTS = (409, "DEID-409-00-001", "User {0} already exists")
     USER_NOT_FOUND = (404, "DEID-404-00-001", "User {0} does not exist")
+    REQUEST_TOO_LARGE = (413, "ATLAS-413-00-001", "Request body of {0} bytes exceeds the limit of {1} bytes")
     UNSUPPORTED_MEDIA_TYPE = (415, "ATLAS-415-00-001", "Unsupported media type {0}")
+    TOO_MANY_REQUESTS = (429, "DEID-429-00-001", "{0}")
     INTERNAL_ERROR = (500, "ATLAS-500-00-001", "Internal server error {0}")
 
     @property

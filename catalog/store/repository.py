@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalog.store.db import now_ms
@@ -161,6 +161,21 @@ class EntityRepo:
         self.session.flush()  # a concurrent twin fails here, inside the retried transaction
         return EntityRecord(row, attributes)
 
+    def counts_by_type(self) -> dict[tuple[str, str], int]:
+        """(type name, status) -> number of entities."""
+        query = select(EntityRow.type_name, EntityRow.status, func.count()).group_by(
+            EntityRow.type_name, EntityRow.status
+        )
+        return {(type_name, status): int(count) for type_name, status, count in self.session.execute(query)}
+
+    def purge(self, guid: str) -> None:
+        """Remove the entity row and everything that points at it (edges, classifications)."""
+        self.session.execute(
+            delete(RelationshipRow).where(or_(RelationshipRow.end1_guid == guid, RelationshipRow.end2_guid == guid))
+        )
+        self.session.execute(delete(ClassificationRow).where(ClassificationRow.entity_guid == guid))
+        self.session.execute(delete(EntityRow).where(EntityRow.guid == guid))
+
     def save(self, record: EntityRecord, user: str, *, status: str | None = None) -> None:
         record.row.attributes = dumps(record.attributes)
         record.row.qualified_name = record.attributes.get("qualifiedName")
@@ -283,6 +298,10 @@ class ClassificationRepo:
             select(func.count()).select_from(ClassificationRow).where(ClassificationRow.type_name.in_(list(type_names)))
         )
         return int(self.session.scalar(query) or 0)
+
+    def counts_by_type(self) -> dict[str, int]:
+        query = select(ClassificationRow.type_name, func.count()).group_by(ClassificationRow.type_name)
+        return {type_name: int(count) for type_name, count in self.session.execute(query)}
 
     def entity_guids_with(self, type_names: Iterable[str] | None) -> set[str]:
         """Entities carrying any of `type_names` (any classification when None)."""
