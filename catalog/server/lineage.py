@@ -15,7 +15,6 @@ from catalog.server.views import EntityReader
 INPUTS = "dataset_process_inputs"  # end1 Process.inputs, end2 DataSet.inputToProcesses
 OUTPUTS = "process_dataset_outputs"  # end1 Process.outputs, end2 DataSet.outputFromProcesses
 Direction = Literal["INPUT", "OUTPUT", "BOTH"]
-FULL_DEPTH = 50  # what depth 0 means (Atlas: the whole lineage); the walk also stops at visited nodes
 
 
 class LineageWalker:
@@ -71,7 +70,6 @@ class LineageWalker:
         if not is_process and not self.registry.is_a(type_name, "DataSet"):
             raise AtlasError(Code.INSTANCE_GUID_NOT_DATASET, guid)
         self.nodes.add(guid)
-        depth_requested, depth = depth, depth if depth > 0 else FULL_DEPTH
         if direction in ("INPUT", "BOTH"):
             if is_process:
                 self._upstream_of_process(guid, depth)
@@ -87,7 +85,7 @@ class LineageWalker:
         return {
             "baseEntityGuid": guid,
             "lineageDirection": direction,
-            "lineageDepth": depth_requested,
+            "lineageDepth": depth,
             "guidEntityMap": {h["guid"]: h for h in headers},
             "relations": [
                 {"fromEntityId": source, "toEntityId": target, "relationshipId": relationship}

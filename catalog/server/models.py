@@ -179,6 +179,7 @@ class ClassificationAssociateRequest(_Lenient):
 
 
 MAX_LIMIT = 10000
+MAX_OFFSET = 10**9
 
 
 def _page_limit(value: Any) -> Any:
@@ -199,11 +200,11 @@ def _page_offset(value: Any) -> Any:
         number = int(value)
     except ValueError:
         return value
-    return max(number, 0)
+    return min(max(number, 0), MAX_OFFSET)
 
 
 Limit = Annotated[int | None, BeforeValidator(_page_limit)]
-Offset = Annotated[int | None, BeforeValidator(_page_offset), Field(le=10**9)]
+Offset = Annotated[int | None, BeforeValidator(_page_offset)]
 
 
 class FilterCriteria(_Lenient):
