@@ -156,7 +156,9 @@ class GlossaryService:
         assert record is not None
         return record
 
-    def _create(self, writer: EntityWriter, type_name: str, attributes: dict[str, Any], relations: dict[str, Any]) -> str:
+    def _create(
+        self, writer: EntityWriter, type_name: str, attributes: dict[str, Any], relations: dict[str, Any]
+    ) -> str:
         existing = writer.entities.by_qualified_name([type_name], attributes["qualifiedName"])
         if existing is not None and existing.row.status == "ACTIVE":
             code = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from catalog.server.errors import AtlasError, Code
@@ -335,7 +335,7 @@ def _iso_date_ms(value: str, bad: Callable[[str], AtlasError]) -> int:
     except ValueError:
         raise bad("epoch milliseconds or an ISO-8601 date") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp() * 1000)
 
 

@@ -9,6 +9,7 @@ write from another client got through while the big one ran.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import tempfile
 import threading
@@ -118,7 +119,7 @@ def run(ctx: BenchContext) -> dict[str, object]:
                 rows.append(measure_size(server.url, auth, count))
         finally:
             server.stop()
-    for previous, row in zip(rows, rows[1:], strict=False):
+    for previous, row in itertools.pairwise(rows):
         row["time_ratio_over_size_ratio"] = round(
             (row["seconds"] / previous["seconds"]) / (row["entities"] / previous["entities"]), 2
         )

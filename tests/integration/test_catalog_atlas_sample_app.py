@@ -81,9 +81,13 @@ def test_atlas_sample_app_runs_unmodified(fresh_catalog: CatalogServer) -> None:
     assert "tableType" in {a["name"] for a in table_def["attributeDefs"]}
     bm = http.get(f"{base}/types/typedef/name/sample_bm").json()
     assert bm["attributeDefs"][0]["options"]["maxStrLength"] == "50"  # a number, kept as Atlas keeps it
-    for qualified_name in ("employee_db@cl1", "employee_db.employees_us@cl1"):
-        type_name = "sample_db" if "." not in qualified_name else "sample_table"
-        gone = http.get(f"{base}/entity/uniqueAttribute/type/{type_name}", params={"attr:qualifiedName": qualified_name})
+    for type_name, qualified_name in (
+        ("sample_db", "employee_db@cl1"),
+        ("sample_table", "employee_db.employees_us@cl1"),
+    ):
+        gone = http.get(
+            f"{base}/entity/uniqueAttribute/type/{type_name}", params={"attr:qualifiedName": qualified_name}
+        )
         assert gone.status_code == 404, gone.text
     assert http.get(f"{base}/glossary").json() == []
     purged = http.get(f"{fresh_catalog.url}/api/deid/v1/audit", params={"action": "ENTITY_PURGE"})

@@ -66,7 +66,9 @@ def create_glossary(
 
 
 @router.get("/{guid}", summary="A glossary with its term and category headers")
-def get_glossary(guid: str, ctx: CatalogContext = Depends(get_context), principal: Principal = Viewer) -> dict[str, Any]:
+def get_glossary(
+    guid: str, ctx: CatalogContext = Depends(get_context), principal: Principal = Viewer
+) -> dict[str, Any]:
     return _read(ctx, lambda r: service.render(r, guid, GLOSSARY))
 
 
@@ -196,7 +198,9 @@ def create_categories(
 
 
 @router.get("/category/{guid}", summary="A category")
-def get_category(guid: str, ctx: CatalogContext = Depends(get_context), principal: Principal = Viewer) -> dict[str, Any]:
+def get_category(
+    guid: str, ctx: CatalogContext = Depends(get_context), principal: Principal = Viewer
+) -> dict[str, Any]:
     return _read(ctx, lambda r: service.render(r, guid, CATEGORY))
 
 
