@@ -44,9 +44,15 @@ class MutationResult:
     partially_updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     purged: list[dict[str, Any]] = field(default_factory=list)  # headers, rendered before the rows go
+    records: dict[str, EntityRecord] = field(default_factory=dict)  # what the write holds: no re-read to render
     guid_assignments: dict[str, str] = field(default_factory=dict)
 
     def render(self, reader: EntityReader) -> dict[str, Any]:
+        # The write has flushed; autoflush would scan every object of the session before each query.
+        with reader.session.no_autoflush:
+            return self._render(reader)
+
+    def _render(self, reader: EntityReader) -> dict[str, Any]:
         mutated: dict[str, list[dict[str, Any]]] = {}
         for key, guids in (
             ("CREATE", self.created),
@@ -55,7 +61,8 @@ class MutationResult:
             ("DELETE", self.deleted),
         ):
             if guids:
-                records = reader.entities.get_many(guids)
+                records = {g: self.records[g] for g in guids if g in self.records}
+                records.update(reader.entities.get_many(g for g in guids if g not in records))
                 mutated[key] = reader.headers([records[g] for g in guids if g in records])
         if self.purged:
             mutated["PURGE"] = self.purged
@@ -128,6 +135,7 @@ class EntityWriter:
                 continue
             seen.add(plan.guid)
             assert plan.record is not None
+            result.records[plan.guid] = plan.record
             if plan.existing is None:
                 result.created.append(plan.guid)
                 self.audit.record(

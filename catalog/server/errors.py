@@ -153,6 +153,9 @@ class AtlasError(Exception):
         self.headers = headers
         super().__init__(self.message)
 
+    def add_note_to_message(self, note: str) -> None:
+        self.message = f"{self.message} {note}"
+
     def body(self) -> dict[str, str]:
         return {"errorCode": self.code.code, "errorMessage": self.message}
 

@@ -306,3 +306,38 @@ def test_atlas_leniencies_on_entity_values(catalog: CatalogServer) -> None:
     assert create(createTime="2017-08-25").status_code == 200
     check_error(create(createTime="last tuesday"), 400, "ATLAS-400-00-028", "createTime")
     check_error(create(kind="sideways"), 400, "ATLAS-400-00-028", "kind")
+
+
+def test_large_bulk_commits_in_chunks_of_linked_groups(catalog: CatalogServer, monkeypatch: Any) -> None:
+    """Past the chunk size a bulk write commits linked groups chunk by chunk: every entity and link
+    lands; a bad entity in a later chunk fails the request with a message saying what was committed."""
+    from catalog.server import bulk
+
+    monkeypatch.setattr(bulk, "CHUNK_ENTITIES", 12)
+    http, name = catalog.http("steward"), f"chunked-{token()}"
+    entities = []
+    for s in range(6):
+        entities += schema_with_fields(f"{name}-{s}", [f"f{f}" for f in range(4)])  # topic + schema + 4 fields
+        for entity in entities[-6:]:
+            entity["guid"] = f"-{s}{entity['guid'][1:]}0"  # placeholders unique across the request
+        entities[-5]["attributes"]["fields"] = [{"guid": f"-{s}{10 + f}0"} for f in range(4)]
+        entities[-5]["relationshipAttributes"] = {"associatedEntities": [{"guid": f"-{s}10"}]}
+    answer = http.post(f"{catalog.url}{ENTITY}/bulk", json={"entities": entities})
+    assert answer.status_code == 200, answer.text
+    created = answer.json()["mutatedEntities"]["CREATE"]
+    assert len(created) == 36 and len(answer.json()["guidAssignments"]) == 36
+    last_schema = answer.json()["guidAssignments"]["-520"]
+    schema = http.get(f"{catalog.url}{ENTITY}/guid/{last_schema}").json()["entity"]
+    assert len(schema["relationshipAttributes"]["fields"]) == 4
+    assert schema["relationshipAttributes"]["associatedEntities"][0]["displayText"] == f"{name}-5"
+
+    broken = [dict(e) for e in entities]
+    broken = [{**e, "attributes": {**e["attributes"], "qualifiedName": e["attributes"]["qualifiedName"] + "-b"}}
+              for e in broken]  # fmt: skip
+    broken[-1]["typeName"] = "no_such_type"
+    failed = http.post(f"{catalog.url}{ENTITY}/bulk", json={"entities": broken})
+    check_error(failed, 400, "ATLAS-400-00-014", "no_such_type")
+    assert "committed in earlier chunks" in failed.json()["errorMessage"]
+    first = http.get(f"{catalog.url}{ENTITY}/uniqueAttribute/type/kafka_topic",
+                     params={"attr:qualifiedName": broken[0]["attributes"]["qualifiedName"]})  # fmt: skip
+    assert first.status_code == 200  # the first chunk stayed committed
