@@ -24,6 +24,7 @@ from catalog.server.auth import BasicAuthenticator
 from catalog.server.bootstrap import ensure_bootstrap_types
 from catalog.server.context import CatalogContext
 from catalog.server.errors import AtlasError, Code, SafeJSONResponse, atlas_response, install_error_handlers
+from catalog.server.middleware import BodyLimit, SecurityHeaders, ShutdownAnswer
 from catalog.server.typedefs import TypeCache, TypeDefService
 from catalog.server.users import UserService
 from catalog.store.db import Store, WriteConflict, safe_url
@@ -135,4 +136,7 @@ def create_app(settings: Settings | None = None, *, context: CatalogContext | No
     mount_ui(app)  # the steward UI at / (pages, /static, the session-cookie authenticator)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(_NormalizePath)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=context.settings.catalog_max_request_mb * 2**20)
+    app.add_middleware(ShutdownAnswer)
     return app

@@ -130,7 +130,7 @@ class Code(enum.Enum):
     )
     USER_ALREADY_EXISTS = (409, "DEID-409-00-001", "User {0} already exists")
     USER_NOT_FOUND = (404, "DEID-404-00-001", "User {0} does not exist")
-    REQUEST_TOO_LARGE = (413, "ATLAS-413-00-001", "Request body of {0} bytes exceeds the limit of {1} bytes")
+    REQUEST_TOO_LARGE = (413, "ATLAS-413-00-001", "{0}")
     UNSUPPORTED_MEDIA_TYPE = (415, "ATLAS-415-00-001", "Unsupported media type {0}")
     TOO_MANY_REQUESTS = (429, "DEID-429-00-001", "{0}")
     INTERNAL_ERROR = (500, "ATLAS-500-00-001", "Internal server error {0}")
@@ -241,6 +241,8 @@ def install_error_handlers(app: FastAPI) -> None:
             error = AtlasError(Code.EMPTY_RESULTS, request.url.path)
         elif exc.status_code == 405:
             error = AtlasError(Code.METHOD_NOT_ALLOWED, request.method, request.url.path)
+        elif exc.status_code == 413:  # raised by the body size limit as the body streams in
+            error = AtlasError(Code.REQUEST_TOO_LARGE, str(exc.detail))
         else:
             return SafeJSONResponse(
                 {"errorCode": f"ATLAS-{exc.status_code}-00-000", "errorMessage": str(exc.detail)},
