@@ -171,3 +171,26 @@ def test_sigterm_stops_a_server_busy_with_a_large_bulk_write(tmp_path: Path) -> 
     assert outcome.get("status", 503) == 503, outcome
     assert stopped_after < 30, stopped_after
     assert "catalog: stopped" in process.stderr_text  # type: ignore[attr-defined]
+
+
+def test_registry_errors_are_confluent_shaped_and_global_config_needs_admin(guarded: CatalogServer) -> None:
+    steward, admin = guarded.http("steward"), guarded.http("admin")
+    registry = f"{guarded.url}/registry"
+    for method, path, status in (("GET", "/nope", 404), ("GET", "/subjects/x/versions/1/nope", 404),
+                                 ("DELETE", "/schemas/types", 405)):  # fmt: skip
+        answer = steward.request(method, f"{registry}{path}", timeout=30)
+        assert answer.status_code == status, answer.text
+        assert answer.json() == {"error_code": status, "message": answer.json()["message"]}
+        assert answer.json()["message"].startswith(f"HTTP {status}")
+    missing = steward.get(f"{registry}/subjects/no-such-subject/versions", timeout=30)
+    assert missing.status_code == 404 and missing.json()["error_code"] == 40401
+
+    refused = steward.put(f"{registry}/config", json={"compatibility": "NONE"}, timeout=30)
+    assert refused.status_code == 403 and refused.json()["error_code"] == 403
+    assert "global compatibility" in refused.json()["message"]
+    assert steward.delete(f"{registry}/config", timeout=30).status_code == 403
+    assert steward.get(f"{registry}/config", timeout=30).json()["compatibilityLevel"] == "BACKWARD"
+    subject_level = steward.put(f"{registry}/config/orders-value", json={"compatibility": "FULL"}, timeout=30)
+    assert subject_level.status_code == 200, subject_level.text  # a steward still sets a subject's level
+    changed = admin.put(f"{registry}/config", json={"compatibility": "FORWARD"}, timeout=30)
+    assert changed.status_code == 200 and changed.json() == {"compatibility": "FORWARD"}
