@@ -50,6 +50,7 @@ ROUTERS: tuple[str, ...] = (
     "catalog.server.routers.policies:router",
     "catalog.server.routers.glossary:router",
     "catalog.server.routers.admin_ops:router",
+    "catalog.server.routers.transfer:router",
 )
 # API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
 _NORMALIZED_PREFIXES = ("/api/", "/registry/")
