@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         "<data_dir>/catalog/admin-password; production: no default password, DEID_ADMIN_PASSWORD or "
         "`deid catalog user add` must set one",
     )
+    catalog_max_request_mb: int = Field(
+        64, ge=1, le=4096, description="Largest request body the catalog accepts, in MiB (larger: 413)"
+    )
     catalog_user: str | None = Field(None, description="User the catalog client authenticates as (default: admin)")
     catalog_password: SecretStr | None = Field(
         None, description="Password of DEID_CATALOG_USER (default: the embedded admin's password file)"

@@ -18,7 +18,7 @@ from catalog.server.models import AtlasTypesDef
 from catalog.server.typedefs import TypeDefService, definitions_of, normalize_definition
 from catalog.server.typesystem import LIST_KEYS
 
-FILES = ("atlas_base.json", "atlas_avro.json", "atlas_kafka.json", "deid.json")
+FILES = ("atlas_base.json", "atlas_avro.json", "atlas_kafka.json", "atlas_glossary.json", "deid.json")
 BOOTSTRAP_USER = "deid-bootstrap"
 
 
