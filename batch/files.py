@@ -69,7 +69,12 @@ class FileResult:
 
 
 def process_file(
-    task: FileTask, plan: Plan, domain: Domain, source: StoreSpec, output: StoreSpec, quarantine: StoreSpec,
+    task: FileTask,
+    plan: Plan,
+    domain: Domain,
+    source: StoreSpec,
+    output: StoreSpec,
+    quarantine: StoreSpec,
     paths: RunPaths,
 ) -> FileResult:
     result = FileResult(task.key, task.size, task.etag, task.format)
@@ -112,8 +117,12 @@ def process_file(
 
 
 def _treat(
-    row: Row, plan: Plan, topics: dict[str, str], outputs: dict[str, list[dict[str, Any]]],
-    problems: list[dict[str, Any]], source: str,
+    row: Row,
+    plan: Plan,
+    topics: dict[str, str],
+    outputs: dict[str, list[dict[str, Any]]],
+    problems: list[dict[str, Any]],
+    source: str,
 ) -> None:
     if row.record is None:
         problems.append({"source": source, "row": row.number, "reason": row.reason, "raw": row.raw})

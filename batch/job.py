@@ -135,9 +135,7 @@ def run_batch(
         output_store.ensure_bucket()
     job = _Job(settings, domain, policy, source.spec, target.spec, quarantine.spec, paths)
     say(f"{domain.name}: run {run_id}: {len(tasks)} file(s) on Spark {spark.sparkContext.master}")
-    results: list[FileResult] = (
-        spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(job).collect()
-    )
+    results: list[FileResult] = spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(job).collect()
     counts = summarise(results)
     manifest = {
         "run_id": run_id,
@@ -167,8 +165,14 @@ class _Job:
     """The task function: picklable state only; the plan is compiled in the Python worker and cached there."""
 
     def __init__(
-        self, settings: Settings, domain: Domain, policy: Policy, source: StoreSpec, output: StoreSpec,
-        quarantine: StoreSpec, paths: RunPaths,
+        self,
+        settings: Settings,
+        domain: Domain,
+        policy: Policy,
+        source: StoreSpec,
+        output: StoreSpec,
+        quarantine: StoreSpec,
+        paths: RunPaths,
     ) -> None:
         self.settings, self.domain, self.policy = settings, domain, policy
         self.source, self.output, self.quarantine, self.paths = source, output, quarantine, paths

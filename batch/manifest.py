@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from batch.files import MAIN_OUTPUT
-from batch.store import S3Store, LocalStore
+from batch.store import LocalStore, S3Store
 
 MANIFEST = "_manifest.json"
 
