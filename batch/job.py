@@ -88,6 +88,53 @@ def list_inputs(source: StoreSpec, fmt: str | None) -> list[tuple[str, int, str,
     return sorted(found)
 
 
+@dataclass(frozen=True)
+class PreparedRun:
+    """A run that passed the region guard: where it reads, writes and quarantines."""
+
+    domain: Domain
+    policy: Policy
+    input_uri: str
+    output_uri: str
+    source: Placement
+    target: Placement
+    quarantine: Placement
+    fmt: str | None
+    exempted: list[str]
+
+
+def prepare_batch(
+    settings: Settings,
+    domain: Domain,
+    policy: Policy,
+    input_uri: str,
+    output_uri: str,
+    *,
+    quarantine_uri: str | None = None,
+    fmt: str | None = None,
+    pii: Mapping[str, str] | None = None,
+) -> PreparedRun:
+    """Place input, output and quarantine in the region model and run the guard (RegionGuardError, exit 2);
+    no file is touched and Spark is not needed yet."""
+    home = domain.region or settings.region
+    source = place(input_uri, settings, home)
+    if source.side != "raw":
+        raise ConfigError(f"{input_uri} is on the {source.side} side; a batch run reads raw data (a raw-side location)")
+    if domain.region and source.region != domain.region:
+        raise ConfigError(
+            f"{input_uri} is in region {source.region}, but domain {domain.name!r} collects in {domain.region}"
+        )
+    target = place(output_uri, settings, source.region)
+    quarantine = place(quarantine_uri or join(input_uri, QUARANTINE), settings, source.region)
+    if quarantine.side != "raw" or quarantine.region != source.region:
+        raise ConfigError(
+            f"quarantine {quarantine.spec.uri} must be on the raw side of region {source.region} (it holds raw rows)"
+        )
+    egress = Egress(input_uri, source.region, output_uri, target.region, target.side)  # type: ignore[arg-type]
+    exempted = check_egress(egress, policy, pii)
+    return PreparedRun(domain, policy, input_uri, output_uri, source, target, quarantine, fmt, exempted)
+
+
 def run_batch(
     spark: SparkSession,
     settings: Settings,
@@ -102,25 +149,37 @@ def run_batch(
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> BatchReport:
+    """Guard, then run (see `prepare_batch` and `execute_batch`)."""
+    prepared = prepare_batch(
+        settings, domain, policy, input_uri, output_uri, quarantine_uri=quarantine_uri, fmt=fmt, pii=pii
+    )
+    return execute_batch(spark, settings, prepared, now=now, progress=progress)
+
+
+def execute_batch(
+    spark: SparkSession,
+    settings: Settings,
+    prepared: PreparedRun,
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> BatchReport:
     say = progress or (lambda _m: None)
     started = time.perf_counter()
-    home = domain.region or settings.region
-    source = place(input_uri, settings, home)
-    if source.side != "raw":
-        raise ConfigError(f"{input_uri} is on the {source.side} side; a batch run reads raw data (a raw-side location)")
-    target = place(output_uri, settings, source.region)
-    quarantine = place(quarantine_uri or join(input_uri, QUARANTINE), settings, source.region)
-    if quarantine.side != "raw" or quarantine.region != source.region:
-        raise ConfigError(
-            f"quarantine {quarantine.spec.uri} must be on the raw side of region {source.region} (it holds raw rows)"
-        )
-    egress = Egress(input_uri, source.region, output_uri, target.region, target.side)  # type: ignore[arg-type]
-    exempted = check_egress(egress, policy, pii)
+    domain, policy, source, target, quarantine = (
+        prepared.domain,
+        prepared.policy,
+        prepared.source,
+        prepared.target,
+        prepared.quarantine,
+    )
+    exempted = prepared.exempted
+    input_uri, output_uri = prepared.input_uri, prepared.output_uri
     compile_policy(policy, domain, open_keystore(settings))  # a policy that cannot compile fails here, not per task
 
     output_store = open_store(target.spec)
     done = processed_files(output_store, domain.name)
-    listed = list_inputs(source.spec, fmt)
+    listed = list_inputs(source.spec, prepared.fmt)
     new = [item for item in listed if done.get(item[0]) != item[2]]
     skipped = [item[0] for item in listed if done.get(item[0]) == item[2]]
     say(f"{domain.name}: {len(listed)} file(s) under {input_uri}: {len(new)} new, {len(skipped)} already processed")

@@ -60,7 +60,7 @@ def run(
     Locations, their regions, sides and endpoints: DEID_STORAGE_LOCATIONS; credentials: DEID_S3_ACCESS_KEY,
     DEID_S3_SECRET_KEY.
     """
-    from batch.job import run_batch
+    from batch.job import execute_batch, prepare_batch
     from deid.domains import load_registry
     from schema_inference.spark import spark_session
 
@@ -68,19 +68,13 @@ def run(
     domain = load_registry(settings).get(domain_name)
     policy, client = _policy(settings, domain_name, policy_file)
     pii = _pii(client, domain.raw_topic, settings.cluster)
+    prepared = prepare_batch(  # the region guard, before Spark starts
+        settings, domain, policy, input_uri, output_uri, quarantine_uri=quarantine_uri, fmt=fmt, pii=pii
+    )
     spark = spark_session(settings, master=master, app_name=f"deid-batch-{domain_name}")
     try:
-        report = run_batch(
-            spark,
-            settings,
-            domain,
-            policy,
-            input_uri,
-            output_uri,
-            quarantine_uri=quarantine_uri,
-            fmt=fmt,
-            pii=pii,
-            progress=lambda message: click.echo(f"batch: {message}", err=True),
+        report = execute_batch(
+            spark, settings, prepared, progress=lambda message: click.echo(f"batch: {message}", err=True)
         )
     finally:
         spark.stop()

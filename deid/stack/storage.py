@@ -33,6 +33,8 @@ class MinioServer:
     access_key: str
     secret_key: str
     name: str = "minio"
+    console_port: int | None = None
+    """MinIO always serves a console too; default: the API port + 1."""
 
     @property
     def endpoint(self) -> str:
@@ -57,7 +59,7 @@ class MinioServer:
                 "--address",
                 f"127.0.0.1:{self.port}",
                 "--console-address",
-                f"127.0.0.1:{_console_port(self.port)}",
+                f"127.0.0.1:{self.console_port or _console_port(self.port)}",
                 "--quiet",
             ]
             process.start(command, env={"MINIO_ROOT_USER": self.access_key, "MINIO_ROOT_PASSWORD": self.secret_key})
