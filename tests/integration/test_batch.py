@@ -264,3 +264,28 @@ def test_cli_refuses_raw_egress_with_exit_2_naming_rule_and_regions(regions: Reg
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("deid: error: region guard: rule rules.") and "region us" in line and "region eu" in line
     assert regions.secret_key not in result.stderr
+
+
+def test_infer_from_a_bucket_prefix_gives_the_domain_a_schema_tags_and_a_draft(
+    regions: Regions, spark: Any, tmp_path: Path
+) -> None:
+    from batch.infer import infer_files
+    from schema_inference.run import run_inference
+
+    settings = _settings(regions, tmp_path)
+    raw = regions.store("s3a://eu-raw/infer/")
+    rows = _click_rows(0, 60)
+    raw.write("a.jsonl", b"".join(orjson.dumps(r) + b"\n" for r in rows[:30]) + b"{not json\n")
+    raw.write("b.csv", _csv(rows[30:]))
+    domain = load_registry(settings).get("clickstream")
+
+    def reader(session: Any, say: Any) -> Any:
+        return infer_files(settings, domain, session, "s3a://eu-raw/infer/", sample=60, progress=say)
+
+    outcome = run_inference(settings, domain, spark=spark, publish=False, progress=None, reader=reader)
+
+    assert outcome.result.events == 61 and outcome.result.corrupt == 1
+    names = {f["name"] for f in outcome.result.schema["fields"]}
+    assert {"email", "user_id", "consent_level", "page_url"} <= names
+    assert outcome.result.decisions["email"].entity == "EMAIL_ADDRESS"
+    assert outcome.policy.rules["email"].treatment != "keep"  # type: ignore[union-attr]
