@@ -140,8 +140,8 @@ def _pii(client: Any, topic: str, cluster: str) -> dict[str, str] | None:
     """The catalog's PII tags of the domain's fields; None (every kept field counts as PII) without a catalog."""
     if client is None:
         return None
-    from batch.tags import pii_tags
     from catalog.client import CatalogUnavailable
+    from pipelines.catalog_binding import pii_tags
 
     try:
         return pii_tags(client, topic, cluster)

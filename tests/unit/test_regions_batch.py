@@ -86,3 +86,15 @@ def test_formats_read_bad_rows_with_reasons_and_write_back() -> None:
         data = write_rows(fmt, [{"user_id": "x", "consent_level": 1}], clicks)
         assert [r.record for r in read_rows(fmt, data, "f", clicks)] == [{"user_id": "x", "consent_level": 1}]
     assert detect_format("a/_manifest.json") is None and detect_format("a/b.NDJSON") == "jsonl"
+
+
+def test_a_stream_worker_whose_output_cluster_is_in_another_region_is_guarded(tmp_path: Path) -> None:
+    from pipelines.policy_source import StaticPolicySource
+    from pipelines.worker import Worker, WorkerOptions
+
+    policy = Policy.from_document(KEEP_TEXT)
+    abroad = Worker(Settings(data_dir=tmp_path, region_out="us"), WorkerOptions("memo"), StaticPolicySource(policy))
+    with pytest.raises(RegionGuardError, match=r"rules\.memo_id .* region us .* region eu"):
+        abroad._check_region(policy)  # no catalog tags with a static policy: every kept field counts
+    at_home = Worker(Settings(data_dir=tmp_path), WorkerOptions("memo"), StaticPolicySource(policy))
+    at_home._check_region(policy)  # same region: the stream's own checks apply, not the guard
