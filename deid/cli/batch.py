@@ -78,6 +78,10 @@ def run(
         )
     finally:
         spark.stop()
+    if client is not None:
+        from batch.lineage import record_batch_lineage
+
+        record_batch_lineage(client, settings, prepared, report)
     if report.exempted and client is not None:
         client.record_audit(
             "REGION_EGRESS",

@@ -289,3 +289,43 @@ def test_infer_from_a_bucket_prefix_gives_the_domain_a_schema_tags_and_a_draft(
     assert {"email", "user_id", "consent_level", "page_url"} <= names
     assert outcome.result.decisions["email"].entity == "EMAIL_ADDRESS"
     assert outcome.policy.rules["email"].treatment != "keep"  # type: ignore[union-attr]
+
+
+def test_cli_run_records_regions_and_lineage_in_the_catalog(
+    regions: Regions, sqlite_catalog: Any, tmp_path: Path
+) -> None:
+    policy = tmp_path / "memo.json"
+    rules = {"memo_id": {"treatment": "mask"}, "text": {"treatment": "redact"}, "created_at": {"treatment": "drop"}}
+    policy.write_text(json.dumps(dict(MEMO_POLICY, rules=rules)))
+    regions.store("s3a://eu-raw/cli-ok/").write("a.txt", MEMOS[1].encode())
+    env = deid_env(
+        DEID_DATA_DIR=str(tmp_path / "deid"),
+        DEID_MASTER_KEY=Fernet.generate_key().decode(),
+        DEID_STORAGE_LOCATIONS=json.dumps(regions.locations()),
+        DEID_S3_ACCESS_KEY=regions.access_key,
+        DEID_S3_SECRET_KEY=regions.secret_key,
+        DEID_SPARK_JARS_DIR=str(REPO / ".deid" / "spark-jars"),
+        DEID_SPARK_MASTER="local[1]",
+        DEID_REGION_OUT="us",
+        **sqlite_catalog.env("steward"),
+    )
+    args = ["batch", "run", "memo", "--input", "s3a://eu-raw/cli-ok/", "--output", "s3a://us-anonymised/cli-ok/"]
+    result = run_deid(*args, "--policy-file", str(policy), "--json", env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)
+    assert counts["rows_out"] == 1 and counts["manifest"].endswith("/_manifest.json")
+    again = run_deid(*args, "--policy-file", str(policy), env=env, timeout=300)
+    assert again.returncode == 0 and "nothing new" in again.stdout
+
+    client = sqlite_catalog.client()
+    pipeline = client.find_entity("deid_pipeline", "deid-batch-memo@eu")
+    assert pipeline is not None
+    inputs = [ref["uniqueAttributes"]["qualifiedName"] for ref in pipeline["attributes"]["inputs"]]
+    outputs = [ref["uniqueAttributes"]["qualifiedName"] for ref in pipeline["attributes"]["outputs"]]
+    assert inputs == ["s3a://eu-raw/cli-ok/"] and outputs == ["s3a://us-anonymised/cli-ok/"]
+    source = client.find_entity("deid_storage_location", "s3a://eu-raw/cli-ok/")
+    target = client.find_entity("deid_storage_location", "s3a://us-anonymised/cli-ok/")
+    assert (source["attributes"]["region"], source["attributes"]["side"]) == ("eu", "raw")  # type: ignore[index]
+    assert (target["attributes"]["region"], target["attributes"]["side"]) == ("us", "anonymised")  # type: ignore[index]
+    out_cluster = client.find_entity("deid_kafka_cluster", "eu-anonymised")
+    assert out_cluster is not None and out_cluster["attributes"]["region"] == "us"
