@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from deid.errors import ConfigError
@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     """deid's configuration. Field `x` is read from `DEID_X` or key `x` of the config file."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+    _config_file: str | None = PrivateAttr(default=None)
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Raw-side Kafka bootstrap servers")
     kafka_bootstrap_out: str | None = Field(
@@ -271,11 +272,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Settings:
+        self._config_file = os.environ.get(CONFIG_ENV)  # the file the YAML source read, at the same moment
         if self.kafka_home is None:
             self.kafka_home = self.data_dir / "kafka"
         if self.spark_jars_dir is None:
             self.spark_jars_dir = self.data_dir / "spark-jars"
         return self
+
+    @property
+    def config_source(self) -> str:
+        """Where config-file keys (e.g. `domains:`) come from, for messages: the DEID_CONFIG file."""
+        return self._config_file or "config file"
 
     @property
     def bootstrap_out(self) -> str:

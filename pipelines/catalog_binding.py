@@ -23,12 +23,12 @@ from catalog.tags import effective_tag
 from deid.errors import ConfigError, DeidError
 from deid.policy import Policy
 from deid.settings import Settings
-from pipelines.policy_source import LineageSink, LoggingSink, PipelineLineage
+from deid.tags import PIPELINE_TYPE
+from pipelines.policy_source import LineageSink, LoggingSink, PipelineLineage, PolicySource
 from pipelines.reidentify import AuthorizationError
 
 log = logging.getLogger(__name__)
 
-PIPELINE_TYPE = "deid_pipeline"
 TOPIC_TYPE = "kafka_topic"
 REIDENTIFY_ROLES = ("steward", "admin")
 
@@ -98,6 +98,11 @@ def pipeline_entities(lineage: PipelineLineage, state: str) -> list[dict[str, An
         },
     }
     return [*(_topic(t, cluster) for t in topics), pipeline]
+
+
+def catalog_policy_source(settings: Settings) -> PolicySource:
+    """The catalog (its latest published version of each domain's policy), as the configured user."""
+    return CatalogPolicySource(catalog_client(settings))
 
 
 class CatalogLineageSink:

@@ -30,6 +30,7 @@ from deid.policy import (
 )
 from pipelines.keys.base import Keystore
 from pipelines.transforms import FieldContext, FieldFunction, TransformRegistry, TreatmentError, default_registry
+from pipelines.transforms.anonymize_text import TextAnalysis
 from pipelines.transforms.base import as_text
 from pipelines.transforms.encrypt import SubjectKeyCache
 from pipelines.transforms.registry import UnknownTransformError
@@ -174,11 +175,18 @@ def _apply_node(node: _Node, src: dict[str, Any], subject: Any, level: Any, unco
 
 
 def compile_policy(
-    policy: Policy, domain: Domain, keystore: Keystore, registry: TransformRegistry | None = None
+    policy: Policy,
+    domain: Domain,
+    keystore: Keystore,
+    registry: TransformRegistry | None = None,
+    *,
+    text_analysis: TextAnalysis | None = None,
 ) -> Plan:
-    """Check the policy against the domain and compile every rule once (PolicyError / PlanError if not)."""
+    """Check the policy against the domain and compile every rule once (PolicyError / PlanError if not).
+
+    `text_analysis` (the worker's NLP engine, from its settings) is what anonymize_text rules use."""
     check_policy(policy, domain, f"policy {policy.domain} v{policy.version}")
-    compiler = _Compiler(domain, keystore, registry or default_registry())
+    compiler = _Compiler(domain, keystore, registry or default_registry(), text_analysis)
     main = compiler.output("rules", policy.rules, domain.anonymised_topic, compiler.uncovered)
     purposes = [
         PurposePlan(
@@ -201,8 +209,11 @@ class _Tree:
 
 
 class _Compiler:
-    def __init__(self, domain: Domain, keystore: Keystore, registry: TransformRegistry) -> None:
+    def __init__(
+        self, domain: Domain, keystore: Keystore, registry: TransformRegistry, text_analysis: TextAnalysis | None
+    ) -> None:
         self.domain, self.keystore, self.registry = domain, keystore, registry
+        self.text_analysis = text_analysis
         self.uncovered: set[str] = set()  # the main output's, shared with the Plan: nested levels report into it
         self.subject_keys = SubjectKeyCache(keystore, domain.name)  # one per plan: every per-subject rule
 
@@ -256,7 +267,9 @@ class _Compiler:
             transform = self.registry.get(rule.treatment)
         except UnknownTransformError as exc:
             raise PlanError(f"{where}.{path}: {exc}") from None
-        context = FieldContext(path, self.domain.fields[path], self.domain, self.keystore, self.subject_keys)
+        context = FieldContext(
+            path, self.domain.fields[path], self.domain, self.keystore, self.subject_keys, self.text_analysis
+        )
         try:
             fn = transform.compile(rule.params, context)
         except TreatmentError as exc:  # a rule that cannot work here (e.g. names undetectable): refuse to start

@@ -21,6 +21,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, TopicPartition
@@ -68,6 +69,7 @@ from pipelines.policy_source import (
 )
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
+from pipelines.transforms.anonymize_text import TextAnalysis
 from pipelines.transforms.fastcrypto import KeyedHmac
 
 log = logging.getLogger(__name__)
@@ -102,12 +104,13 @@ class Worker:
         source: PolicySource,
         lineage: LineageSink | None = None,
         keystore: Keystore | None = None,
-        compile_plan: Any = compile_policy,
+        compile_plan: Any = None,
     ) -> None:
         self.settings, self.options, self.source = settings, options, source
         self.lineage: LineageSink = lineage or LoggingSink()
         self.domain: Domain = load_registry(settings).get(options.domain)
-        self.compile_plan = compile_plan
+        # The plan compiler gets this worker's NLP engine (anonymize_text), never the environment's.
+        self.compile_plan = compile_plan or partial(compile_policy, text_analysis=TextAnalysis(settings))
         self.summary = Summary(self.domain.name)
         self.metrics = PipelineMetrics(self.domain.name)
         self.catch_up = CatchUp() if options.until_caught_up else None

@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Protocol
 
+from deid.tags import FREE_TEXT, NON_PII
 from schema_inference.profile import ProfileSummary
 from schema_inference.stats import FieldProfile
 
-NON_PII = "NON_PII"
-FREE_TEXT = "FREE_TEXT"
 DATE_TIME = "DATE_TIME"
 
 
@@ -204,6 +203,7 @@ def analyze_values(
     are analysed once) with the field's name words as context ("card", "number" raise a card's score).
     Findings below `min_score` (default `recognizers.MIN_SCORE`) do not count.
     """
+    # start-up: Presidio and spaCy load on the executors that classify, not in every process importing this.
     from recognizers import MIN_SCORE
     from recognizers import analyze_values as analyze_batch
 

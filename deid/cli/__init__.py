@@ -42,6 +42,7 @@ class DeidContext:
 
     @cached_property
     def settings(self) -> Settings:
+        # start-up: logging is configured only by commands that load settings, never by `--help`
         from deid.logs import configure_logging
 
         settings = load_settings()

@@ -49,6 +49,7 @@ def demo(
     Every step can run again: a second run adds no events and publishes no new policy version. Progress
     goes to stderr, details to DEID_DATA_DIR/demo/demo.log; a failure names the step and the log.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.demo.flow import Demo, DemoOptions
     from deid.demo.report import print_summary, print_twins
     from deid.demo.steps import StepRunner

@@ -64,6 +64,7 @@ def infer(
     policy. A steward's confirmed or rejected tags are never overwritten. Progress goes to stderr; the
     summary table (field, type, entity, confidence, suggested treatment) to stdout.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from schema_inference.run import run_inference, thresholds_from
     from schema_inference.summary import print_summary
 

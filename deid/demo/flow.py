@@ -15,16 +15,36 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from catalog.client import CatalogClient
+from catalog.review import approve_suggestions
+from deid.demo.report import DomainResult, collect, topic_count
 from deid.demo.steps import StepRunner
 from deid.domains import Domain, load_registry
 from deid.errors import DeidError
+from deid.kafka import make_producer, reachable_admin
+from deid.policy import Policy
 from deid.settings import Settings
+from deid.stack.catalog_service import EmbeddedCatalog
+from deid.stack.kafka_broker import EmbeddedKafka
+from deid.stack.workers import PipelineWorkers
+from deid.tags import NON_PII
+from deid.topics import create_domain_topics
+from pipelines.catalog_binding import catalog_policy_source, lineage_sink
+from pipelines.keys import init_keys, open_keystore
+from pipelines.keys.master import write_new_master_key
+from pipelines.worker import Worker, WorkerOptions
+from producers.produce import produce_events, producer_overrides
+from producers.registry import generator_for
+from producers.sources import generated_events, replayed_events, scan_file
+from schema_inference.run import run_inference
+from schema_inference.spark import spark_session
 
 CONSENT_POLICIES = ("profile", "clickstream")  # their reviewed policy decides per row by consent
 DEMO_MASTER_KEY = Path("~/.config/deid/master.key")
@@ -40,20 +60,6 @@ class DemoOptions:
     domains: list[str] | None = None
     batch: bool = False
     """Also the batch step (files in the EU bucket → the US bucket); on when DEID_STORAGE_LOCATIONS is set."""
-
-
-@dataclass
-class DomainResult:
-    domain: str
-    policy_version: int = 0
-    treatments: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    events_in: int = 0
-    events_out: int = 0
-    dlq: int = 0
-    purposes: dict[str, int] = field(default_factory=dict)
-    raw_example: dict[str, Any] | None = None
-    anonymised_example: dict[str, Any] | None = None
 
 
 class Demo:
@@ -89,9 +95,6 @@ class Demo:
     # -- 1-3 ---------------------------------------------------------------------------------------
 
     def stack_up(self) -> None:
-        from deid.stack.catalog_service import EmbeddedCatalog
-        from deid.stack.kafka_broker import EmbeddedKafka
-
         for service in (EmbeddedKafka(self.settings), EmbeddedCatalog(self.settings)):
             preflight = getattr(service, "preflight", None)
             if preflight is not None:
@@ -99,9 +102,6 @@ class Demo:
             self.runner.say(f"{service.name}: {service.start(120)}")
 
     def keys(self) -> None:
-        from pipelines.keys import init_keys, open_keystore
-        from pipelines.keys.master import write_new_master_key
-
         if self.settings.master_key is None and self.settings.master_key_file is None:
             path = DEMO_MASTER_KEY.expanduser()
             if not path.exists():
@@ -118,9 +118,6 @@ class Demo:
         self.runner.say(f"data keys: {len(created)} created" if created else "data keys: all present")
 
     def topics(self) -> None:
-        from deid.kafka import reachable_admin
-        from deid.topics import create_domain_topics
-
         results = create_domain_topics(reachable_admin(self.settings), self.domains)
         created = [r.topic for r in results if r.status == "created"]
         self.runner.say(f"{len(created)} created, {len(results) - len(created)} already there")
@@ -128,12 +125,6 @@ class Demo:
     # -- 4 -----------------------------------------------------------------------------------------
 
     def produce(self) -> None:
-        from deid.demo.report import topic_count
-        from deid.kafka import make_producer
-        from producers.produce import produce_events, producer_overrides
-        from producers.registry import generator_for
-        from producers.sources import generated_events, replayed_events, scan_file
-
         producer = make_producer(self.settings, **producer_overrides(self.settings))
         for domain in self.domains:
             have = topic_count(self.settings, domain.raw_topic)
@@ -153,30 +144,21 @@ class Demo:
     # -- 5-6 ---------------------------------------------------------------------------------------
 
     def infer(self) -> None:
-        from schema_inference.run import run_inference
-        from schema_inference.spark import spark_session
-
         session = spark_session(self.settings, master=self.options.master, app_name="deid-demo-infer")
         try:
             for domain in self.domains:
                 outcome = run_inference(
                     self.settings, domain, spark=session, sample=self.options.sample, progress=self._quiet
                 )
-                tagged = [p for p, d in outcome.result.decisions.items() if d.entity not in (None, "NON_PII")]
+                tagged = [p for p, d in outcome.result.decisions.items() if d.entity not in (None, NON_PII)]
                 self.runner.say(f"{domain.name}: {len(outcome.result.decisions)} fields, PII: {', '.join(tagged)}")
         finally:
             session.stop()
 
     def _quiet(self, message: str) -> None:
-        import logging
-
         logging.getLogger("deid.demo.infer").info(message)
 
     def publish(self) -> None:
-        from catalog.client import CatalogClient
-        from catalog.review import approve_suggestions
-        from deid.policy import Policy
-
         with CatalogClient.from_settings(self.settings) as client:
             for domain in self.domains:
                 confirmed = approve_suggestions(client, domain.name, self.settings.cluster, self.options.min_confidence)
@@ -197,10 +179,6 @@ class Demo:
     # -- 7-8 ---------------------------------------------------------------------------------------
 
     def deidentify(self) -> None:
-        from pipelines.catalog_binding import lineage_sink
-        from pipelines.policy_source import catalog_policy_source
-        from pipelines.worker import Worker, WorkerOptions
-
         for domain in self.domains:
             options = WorkerOptions(domain=domain.name, until_caught_up=True, exactly_once=True, instance_id="demo")
             worker = Worker(
@@ -212,8 +190,6 @@ class Demo:
             self.runner.say(summary.lines()[0])
 
     def compare(self) -> None:
-        from deid.demo.report import collect
-
         for domain in self.domains:
             collect(self.settings, domain, self.results[domain.name])
 
@@ -223,8 +199,6 @@ class Demo:
         run_batch_demo(self.settings, self.runner, self.options.master)
 
     def keep_workers(self) -> None:
-        from deid.stack.workers import PipelineWorkers
-
         self.runner.say(PipelineWorkers(self.settings).start(120))
 
 

@@ -15,8 +15,8 @@ from deid.domains import Domain, FieldSpec
 from deid.policy.checks import ALLOWED_TREATMENTS
 from deid.policy.model import Policy
 from deid.policy.rules import Rule, TreatmentRule, make_rule
+from deid.tags import NON_PII
 
-NON_PII = "NON_PII"
 ENTITY_TREATMENTS: dict[str, str] = {
     NON_PII: "keep",
     "USER_ID": "encrypt",

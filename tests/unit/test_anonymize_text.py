@@ -8,14 +8,16 @@ from deid.domains import load_registry
 from deid.policy import AnonymizeTextParams
 from deid.settings import Settings
 from pipelines.transforms import FieldContext, TreatmentError
-from pipelines.transforms.anonymize_text import AnonymizeText, NamesUndetectableError
+from pipelines.transforms.anonymize_text import AnonymizeText, NamesUndetectableError, TextAnalysis
 
 MEMO = load_registry(Settings()).get("memo")
 
 
 def compile_text(monkeypatch: pytest.MonkeyPatch, engine: str, **params: object):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DEID_NLP_ENGINE", engine)
-    context = FieldContext("text", MEMO.fields["text"], MEMO, keystore=None)
+    # The environment says otherwise: the worker's own settings decide (they are passed in, never read here).
+    monkeypatch.setenv("DEID_NLP_ENGINE", "auto" if engine == "blank" else "blank")
+    text = TextAnalysis(Settings(nlp_engine=engine))
+    context = FieldContext("text", MEMO.fields["text"], MEMO, keystore=None, text_analysis=text)
     return AnonymizeText().compile(AnonymizeTextParams(**params), context)  # type: ignore[arg-type]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from catalog.server.models import AtlasTypesDef
 from catalog.server.typedefs import TypeDefService, definitions_of, normalize_definition
+from catalog.server.typesystem import LIST_KEYS
 
 FILES = ("atlas_base.json", "atlas_avro.json", "atlas_kafka.json", "deid.json", "deid_regions.json")
 BOOTSTRAP_USER = "deid-bootstrap"
@@ -53,7 +54,6 @@ def ensure_bootstrap_types(service: TypeDefService) -> list[str]:
     ]
     if outdated:
         payload: dict[str, list[dict[str, Any]]] = {}
-        from catalog.server.typesystem import LIST_KEYS
 
         for doc in outdated:
             payload.setdefault(LIST_KEYS[doc["category"]], []).append(doc)
