@@ -75,6 +75,11 @@ class Domain(_Strict):
     subject_field: str | None
     event_time_field: str | None = None
     consent: ConsentSpec | None = None
+    region: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9-]{0,31}$",
+        description="Region its raw data is collected in (default: the raw cluster's, DEID_REGION)",
+    )
     fields: dict[str, FieldSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

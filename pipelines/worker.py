@@ -31,8 +31,10 @@ from deid.errors import ConfigError, DeidError
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_registry_client, reachable_admin
 from deid.policy import Policy
+from deid.regions import Egress, check_egress
 from deid.settings import Settings
 from pipelines.avro import AvroEncodeError
+from pipelines.catalog_binding import source_pii_tags
 from pipelines.catch_up import CatchUp
 from pipelines.delivery import (
     AtLeastOnce,
@@ -172,8 +174,9 @@ class Worker:
             log.info("metrics on http://127.0.0.1:%d/metrics", self._metrics_server.port)
 
     def _activate(self, policy: Policy) -> None:
-        """Compile, register the schemas, create missing output topics, report lineage; then switch."""
+        """Guard, compile, register the schemas, create missing output topics, report lineage; then switch."""
         assert self._keystore is not None
+        self._check_region(policy)
         plan = self.compile_plan(policy, self.domain, self._keystore)
         encoders = register_encoders(policy, self.domain, self.registry)
         topics = list(output_topics(policy, self.domain))
@@ -196,6 +199,19 @@ class Worker:
         )
         self.lineage.pipeline_started(self._lineage)
         log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
+
+    def _check_region(self, policy: Policy) -> None:
+        """The region guard: an anonymised cluster in another region gets no PII kept in clear without an exemption."""
+        settings, domain = self.settings, self.domain
+        source_region, target_region = domain.region or settings.region, settings.region_out or settings.region
+        if target_region == source_region:
+            return
+        target = f"{domain.anonymised_topic} on {settings.bootstrap_out}"
+        egress = Egress(f"{domain.raw_topic}@{settings.cluster}", source_region, target, target_region, "anonymised")
+        for line in check_egress(egress, policy, source_pii_tags(self.source, domain.raw_topic, settings.cluster)):
+            log.warning(
+                "%s: region guard: exempted rule %s lets PII cross to region %s", domain.name, line, target_region
+            )
 
     def _maybe_switch_policy(self) -> None:
         if self.key_watcher.rotated():

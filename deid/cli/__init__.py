@@ -19,6 +19,7 @@ from deid.settings import Settings, load_settings
 
 # name -> "module:attribute"; later parts of deid register their commands here.
 COMMANDS: dict[str, str] = {
+    "batch": "deid.cli.batch:batch",
     "catalog": "deid.cli.catalog:catalog",
     "config": "deid.cli.config:config",
     "demo": "deid.cli.demo:demo",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -114,10 +115,36 @@ class AnonymizeTextParams(StrictModel):
 # --- rules ---------------------------------------------------------------------------------------
 
 
+class Exemption(StrictModel):
+    """Why a field tagged PII may leave in clear: a steward's reason, who gave it and when.
+
+    Required at publish for every `keep` of a PII-tagged field (and by the region guard for raw egress);
+    the catalog stamps `by` and `at` from the publishing user and time when the document leaves them out.
+    """
+
+    reason: str = Field(min_length=1, max_length=1000, description="Why keeping this field in clear is allowed")
+    by: str | None = Field(None, max_length=200, description="Who granted it (stamped by the catalog at publish)")
+    at: datetime | None = Field(None, description="When it was granted (stamped by the catalog at publish)")
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("an exemption needs a non-blank reason")
+        return value.strip()
+
+
 class _TreatmentRule(StrictModel):
     treatment: str
     params: StrictModel
     params_model: ClassVar[type[StrictModel]] = NoParams
+    exemption: Exemption | None = None
+
+    @model_validator(mode="after")
+    def _exemption_only_on_keep(self) -> _TreatmentRule:
+        if self.exemption is not None and self.treatment != "keep":
+            raise ValueError(f"exemption: only a keep rule leaves a value in clear; {self.treatment!r} needs none")
+        return self
 
 
 class KeepRule(_TreatmentRule):
@@ -210,3 +237,10 @@ Rule = Annotated[
 def rule_branches(rule: Rule) -> tuple[TreatmentRule, ...]:
     """The treatment rules a rule can apply: one, or two for a consent rule."""
     return rule.branches() if isinstance(rule, ConsentRule) else (rule,)
+
+
+def named_branches(rule: Rule) -> list[tuple[str, TreatmentRule]]:
+    """(suffix of the document path, treatment rule) for each branch: `""` or `.with_consent`/`.without_consent`."""
+    if isinstance(rule, ConsentRule):
+        return [(".with_consent", rule.with_consent), (".without_consent", rule.without_consent)]
+    return [("", rule)]
