@@ -6,10 +6,11 @@ published versions (what workers run), all stored as `deid_policy` entities.
 - version N: `<domain>.policy.v<N>@<cluster>`, `status` published, `publishedBy`/`publishedAt`.
 `rules` holds the whole `deid.policy.Policy` document as JSON. Every write goes through the entity
 writer, so it is audited (before/after) as the calling user; publishing adds a POLICY_PUBLISH event.
-Each document is validated against the domain registry before it is stored: a rule on an unknown
-field, an unknown treatment or parameter is refused with a message naming it. Publishing also refuses a
-`keep` of a field tagged PII (on the raw topic) unless that rule carries an exemption with a reason;
-the steward who writes an exemption into the draft is stamped on it as `by`/`at`.
+Each document is validated against the catalog's domain registry (catalog/server/domains.py) before it
+is stored: a rule on an unknown field, an unknown treatment or parameter is refused with a message naming
+it. Publishing links the domain to the version's purpose topics, and refuses a `keep` of a field tagged
+PII (on the raw topic) unless that rule carries an exemption with a reason; the steward who writes an
+exemption into the draft is stamped on it as `by`/`at`.
 """
 
 from __future__ import annotations
@@ -22,18 +23,21 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from catalog.server.context import CatalogContext
+from catalog.server.domains import DomainService
 from catalog.server.entities import EntityWriter
 from catalog.server.errors import AtlasError, Code
 from catalog.server.field_tags import pii_fields
 from catalog.server.models import AtlasEntity
-from catalog.store.db import now_ms
+from catalog.server.typedefs import TypeCache
+from catalog.store.db import Store, now_ms
 from catalog.store.repository import AuditRepo, EntityRecord, EntityRepo
-from deid.domains import Domain, DomainError, load_registry
+from deid.domains import Domain, DomainError
 from deid.policy import Policy, PolicyError, check_policy, describe_errors, exemption_problems, stamp_exemptions
 from deid.policy.rules import FIELD_PATH, Rule, named_branches
+from deid.settings import Settings
+from deid.tags import POLICY_TYPE
 
-TYPE = "deid_policy"
+TYPE = POLICY_TYPE
 _RULE = TypeAdapter(Rule)
 
 
@@ -83,14 +87,14 @@ def not_found(what: str) -> AtlasError:
 class PolicyService:
     """Draft, suggestions, publishing and history of each domain's policy."""
 
-    def __init__(self, ctx: CatalogContext) -> None:
-        self.ctx = ctx
-        self.domains = load_registry(ctx.settings)
+    def __init__(self, settings: Settings, store: Store, types: TypeCache, domains: DomainService) -> None:
+        self.settings, self.store, self.types = settings, store, types
+        self.domains = domains  # the catalog's own registry: a domain put there is policed at once
 
     # -- names ---------------------------------------------------------------------------------------
 
     def _cluster(self) -> str:
-        return self.ctx.settings.cluster
+        return self.settings.cluster
 
     def draft_name(self, domain: str) -> str:
         return f"{domain}.policy.draft@{self._cluster()}"
@@ -162,12 +166,12 @@ class PolicyService:
 
     def get_draft(self, domain: str) -> Draft | None:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             return self._draft(session, domain)
 
     def versions(self, domain: str) -> list[Version]:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             return [self._version(r) for r in self._versions(session, domain)]
 
     def _version(self, record: EntityRecord) -> Version:
@@ -176,22 +180,22 @@ class PolicyService:
     def latest(self, domain: str) -> Version | None:
         """The newest version; only its document is parsed (workers poll this every few seconds)."""
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             records = self._versions(session, domain)
             return self._version(records[-1]) if records else None
 
     def version(self, domain: str, number: int) -> Version | None:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             record = self._record(session, self.version_name(domain, number))
             return self._version(record) if record else None
 
     def overview(self) -> list[dict[str, Any]]:
         """Per domain of the registry: whether a draft exists and the latest published version."""
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             records = EntityRepo(session).of_types([TYPE], include_deleted=False)
         rows = []
-        for domain in self.domains:
+        for domain in self.domains.registry():
             mine = [r for r in records if r.attributes.get("domain") == domain.name]
             published = [r for r in mine if r.attributes.get("status") == "published"]
             latest = max(published, key=lambda r: int(r.attributes.get("version") or 0), default=None)
@@ -220,7 +224,7 @@ class PolicyService:
             "rules": policy.to_json(indent=None),
             "stewardPaths": sorted(steward_paths),
         }
-        writer = EntityWriter(session, self.ctx.types.registry(session), user)
+        writer = EntityWriter(session, self.types.registry(session), user)
         writer.upsert([AtlasEntity.model_validate({"typeName": TYPE, "attributes": attributes})])
 
     def put_draft(self, domain: str, document: Any, user: str) -> Draft:
@@ -231,7 +235,7 @@ class PolicyService:
             self._write_draft(session, user, policy, set(policy.rules))
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def set_rule(self, domain: str, path: str, rule: Any, user: str) -> Draft:
         """One field's rule set by a steward (the UI); the draft starts from the latest version if absent."""
@@ -251,7 +255,7 @@ class PolicyService:
             self._write_draft(session, user, policy, stewards | {path})
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def suggest(self, domain: str, document: Any, user: str) -> Draft:
         """Inference's suggested draft, merged: steward-set rules and existing purposes are kept."""
@@ -275,7 +279,7 @@ class PolicyService:
                 self._write_draft(session, user, policy, stewards)
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def publish(self, domain: str, user: str) -> Published:
         """Draft → the next version; a draft equal to the latest version publishes nothing."""
@@ -306,8 +310,9 @@ class PolicyService:
                 "publishedBy": user,
                 "publishedAt": now_ms(),
             }
-            writer = EntityWriter(session, self.ctx.types.registry(session), user)
+            writer = EntityWriter(session, self.types.registry(session), user)
             result = writer.upsert([AtlasEntity.model_validate({"typeName": TYPE, "attributes": attributes})])
+            self.domains.link_purposes(session, domain, [policy.purpose_topic(p) for p in policy.purposes], user)
             AuditRepo(session).record(
                 user,
                 "POLICY_PUBLISH",
@@ -317,7 +322,7 @@ class PolicyService:
             )
             return Published(policy, changed=True)
 
-        return self.ctx.store.write(run)
+        return self.store.write(run)
 
     def _check_exemptions(self, session: Session, domain: Domain, policy: Policy) -> None:
         """Refuse (400) a policy that keeps a PII-tagged field in clear without an exemption's reason."""

@@ -7,7 +7,7 @@ import json
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.cli.output import print_table
+from deid.output import print_table
 
 EXIT_BELOW_TARGET = 3
 

@@ -5,20 +5,35 @@ the `event_id` header), and a table of events in/out/DLQ, treatments, seconds an
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TextIO
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
-from deid.cli.output import print_table
 from deid.domains import Domain
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_registry_client
+from deid.output import print_table
 from deid.settings import Settings
 from deid.tail import RegistryAvroDecoder, decode_value, jsonable, read_all
-from pipelines.risk_topic import topic_risk
-
-if TYPE_CHECKING:
-    from deid.demo.flow import DomainResult
+from pipelines.risk_topic import messages_risk
 
 TWIN_WIDTH = 44
+
+
+@dataclass
+class DomainResult:
+    domain: str
+    policy_version: int = 0
+    treatments: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    events_in: int = 0
+    events_out: int = 0
+    dlq: int = 0
+    purposes: dict[str, int] = field(default_factory=dict)
+    raw_example: dict[str, Any] | None = None
+    anonymised_example: dict[str, Any] | None = None
+    min_k: int | None = None
+    """k-anonymity of the anonymised topic over the domain's quasi-identifiers (None: it names none)."""
+    target_k: int | None = None
 
 
 def topic_count(settings: Settings, topic: str) -> int:
@@ -40,7 +55,7 @@ def collect(settings: Settings, domain: Domain, result: DomainResult) -> None:
     result.events_in, result.events_out = len(raw), len(out)
     result.dlq = topic_count(settings, domain.dlq_topic)
     if domain.quasi_identifiers:
-        report = topic_risk(settings, domain, max(1, len(out))).report()
+        report = messages_risk(settings, domain, out).report()
         result.min_k, result.target_k = report.min_k, report.target_k
     decode = RegistryAvroDecoder(lambda: make_registry_client(settings))
     by_id = {_event_id(m): m for m in out}

@@ -32,7 +32,7 @@ ALLOWED_TREATMENTS: dict[FieldType, tuple[str, ...]] = {
     "timestamp": ("keep", "drop", "redact", "encrypt", "mask", "date_shift", "generalize"),
 }
 GENERALIZE_KINDS: dict[FieldType, tuple[str, ...]] = {
-    "string": ("ipv4_24", "ipv6_48", "postcode_prefix"),
+    "string": ("ipv4_24", "ipv6_48", "postcode_prefix", "url_site"),
     "text": (),
     "int": ("number_bucket",),
     "long": ("number_bucket",),

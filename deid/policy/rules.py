@@ -12,7 +12,9 @@ from deid.errors import ConfigError
 
 TreatmentName = Literal["keep", "drop", "redact", "encrypt", "mask", "date_shift", "generalize", "anonymize_text"]
 TREATMENTS: tuple[str, ...] = TreatmentName.__args__  # type: ignore[attr-defined]
-GeneralizeKind = Literal["date_month", "date_year", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix"]
+GeneralizeKind = Literal[
+    "date_month", "date_year", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix", "url_site"
+]
 
 REDACTED_VALUE = "REDACTED_CONTENT"
 REDACTED_FLAG_FIELD = "data_redacted"
@@ -110,7 +112,8 @@ class GeneralizeParams(StrictModel):
     kind: GeneralizeKind = Field(
         description="date_month: first day of the month; date_year: first day of the year; "
         "number_bucket: lower bound of a bucket of `size`; "
-        "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters"
+        "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters; "
+        "url_site: the URL's site only (scheme://host/: user info, path, query and fragment removed)"
     )
     size: float | None = Field(None, gt=0, description="number_bucket: bucket width")
     length: int | None = Field(None, ge=1, le=16, description="postcode_prefix: characters kept")
