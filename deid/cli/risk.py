@@ -35,6 +35,7 @@ def risk(deid: DeidContext, domain_name: str, last: int, as_json: bool, check: b
     Exit codes: 0 measured; 3 with --check when min k < target_k; 2 bad option or a domain without
     quasi_identifiers; 1 Kafka or registry unreachable.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.domains import load_registry
     from pipelines.risk_topic import topic_risk
 

@@ -148,6 +148,7 @@ def _nothing_to_erase(plan: ErasurePlan, scopes: list[str]) -> None:
 
 
 def _consent_ledger_for(deid: DeidContext, domain_name: str) -> tuple[Any, Any]:
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.domains import load_registry
     from pipelines.consent import ConsentLedger
     from pipelines.keys import open_keystore
@@ -194,6 +195,7 @@ def grant(deid: DeidContext, subject_id: str, domain_name: str, reason: str) -> 
     Audited in the catalog (SUBJECT_CONSENT_GRANT, with the subject's keyed hash, never the id); if the
     catalog cannot record it, nothing changes. Exit codes: 0 recorded; 1 catalog unreachable; 2 bad option.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from pipelines.keys.audit import KeyAudit
 
     reason = reason.strip()
