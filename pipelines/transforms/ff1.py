@@ -14,7 +14,6 @@ DIGITS = "0123456789"
 ALPHANUMERIC = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MIN_DOMAIN = 1_000_000  # SP 800-38G Rev. 1: radix ** minlen >= 1,000,000
 _ROUNDS = 10
-_ZERO_IV = bytes(16)
 
 
 class FF1Error(ValueError):
@@ -33,6 +32,7 @@ class FF1:
         self._index = {c: i for i, c in enumerate(alphabet)}
         self._aes = algorithms.AES(key)
         self._ecb = Cipher(self._aes, modes.ECB()).encryptor()
+        self._p_cache: dict[tuple[bytes], int] = {}
         minlen = 2
         while self.radix**minlen < MIN_DOMAIN:
             minlen += 1
@@ -73,23 +73,37 @@ class FF1:
         )
         pad = bytes((-t - bytes_b - 1) % 16)
         mod_u, mod_v = radix**u, radix**v
+        chain = self._chain_after(p)
         rounds = range(_ROUNDS - 1, -1, -1) if decrypt else range(_ROUNDS)
         for i in rounds:
             m_mod = mod_u if i % 2 == 0 else mod_v
             if decrypt:
-                y = self._round(p, tweak + pad + bytes([i]) + a.to_bytes(bytes_b, "big"), d)
+                y = self._round(chain, tweak + pad + bytes([i]) + a.to_bytes(bytes_b, "big"), d)
                 a, b = (b - y) % m_mod, a
             else:
-                y = self._round(p, tweak + pad + bytes([i]) + b.to_bytes(bytes_b, "big"), d)
+                y = self._round(chain, tweak + pad + bytes([i]) + b.to_bytes(bytes_b, "big"), d)
                 a, b = b, (a + y) % m_mod
         return _str(a, u, self.alphabet) + _str(b, v, self.alphabet)
 
-    def _round(self, p: bytes, q: bytes, d: int) -> int:
-        mac = Cipher(self._aes, modes.CBC(_ZERO_IV)).encryptor()
-        r = (mac.update(p + q) + mac.finalize())[-16:]
-        s = r
+    def _chain_after(self, p: bytes) -> int:
+        """CBC-MAC state after the fixed block P (the same for every round of one value length)."""
+        key = (p,)
+        state = self._p_cache.get(key)
+        if state is None:
+            if len(self._p_cache) > 256:
+                self._p_cache.clear()
+            state = self._p_cache[key] = int.from_bytes(self._ecb.update(p), "big")
+        return state
+
+    def _round(self, chain: int, q: bytes, d: int) -> int:
+        """PRF(P || Q) (AES-CBC-MAC, zero IV, chained block by block on one ECB context), extended to d bytes."""
+        encrypt, state = self._ecb.update, chain
+        for start in range(0, len(q), 16):
+            block = state ^ int.from_bytes(q[start : start + 16], "big")
+            state = int.from_bytes(encrypt(block.to_bytes(16, "big")), "big")
+        s = state.to_bytes(16, "big")
         for j in range(1, (d + 15) // 16):
-            s += self._ecb.update(bytes(x ^ y for x, y in zip(r, j.to_bytes(16, "big"), strict=True)))
+            s += encrypt((state ^ j).to_bytes(16, "big"))
         return int.from_bytes(s[:d], "big")
 
 
