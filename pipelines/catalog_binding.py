@@ -14,6 +14,7 @@ where lineage and uncovered fields go, who may re-identify and where that is aud
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -100,6 +101,8 @@ def pipeline_entities(lineage: PipelineLineage, state: str) -> list[dict[str, An
             "outputs": [_ref(TOPIC_TYPE, f"{t}@{cluster}") for t in lineage.outputs],
         },
     }
+    if lineage.risk is not None:
+        pipeline["attributes"]["riskReport"] = json.dumps(lineage.risk, sort_keys=True)
     return [*(_topic(t, cluster) for t in topics), pipeline]
 
 

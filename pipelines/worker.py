@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -260,7 +260,7 @@ class Worker:
             lambda: self.consumer.close(),
             lambda: self._metrics_server.stop(),
             lambda: self._keystore.close() if self._keystore and self._owns_keystore else None,
-            lambda: self.lineage.pipeline_stopped(self._lineage),
+            lambda: self.lineage.pipeline_stopped(self._with_risk(self._lineage)),
         ):
             try:
                 step()
@@ -268,6 +268,11 @@ class Worker:
                 pass  # never started
             except Exception as exc:
                 log.warning("while closing: %s", type(exc).__name__)
+
+    def _with_risk(self, lineage: PipelineLineage) -> PipelineLineage:
+        """The lineage with the risk window's last report (the catalog shows it beside the policy)."""
+        report = self.summary.risk
+        return replace(lineage, risk=report.to_json()) if report is not None and report.records else lineage
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         if self.catch_up is not None:

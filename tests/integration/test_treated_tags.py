@@ -1,9 +1,11 @@
 """Tags follow the data and stop at treatment (real catalog, real Kafka): after a worker runs the
 catalog's published policy, the anonymised topic's fields carry PII_TREATED, or their PII entity where a
-rule keeps them in clear by exemption; a PII search finds the raw side and the exemptions only."""
+rule keeps them in clear by exemption; a PII search finds the raw side and the exemptions only. The
+worker's re-identification risk reaches the pipeline entity and the policy page."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +63,16 @@ def test_anonymised_fields_carry_what_happened_to_them(kafka: Broker, tmp_path: 
         assert set(ssn) == {"US_SSN"} and "kept in clear by exemption" in ssn["US_SSN"]["note"]
         assert set(tags("evnt_time")) == {"DATE_TIME"}
         assert steward.find_entity("avro_field", f"{out}.gender@{cluster}") is None  # not PII, not described
+
+        # The worker's risk window reached the catalog: the pipeline carries it, the policy page shows it.
+        pipeline = steward.find_entity("deid_pipeline", f"deid-pipeline-{env.name}@{cluster}")
+        assert pipeline is not None
+        report = json.loads(pipeline["attributes"]["riskReport"])
+        assert report["records"] == 20 and report["quasi_identifiers"] == ["dob", "gender"]
+        page = catalog.http("viewer").get(f"{catalog.url}/policies/{env.name}", timeout=30)
+        assert page.status_code == 200, page.text[:300]
+        assert "Re-identification risk" in page.text and 'id="min-k"' in page.text
+        assert f">{report['min_k']}</strong> (target 5)" in page.text
 
         people = steward.search_basic(type_name="avro_field", classification="PERSON", limit=100).get("entities") or []
         names = {e["attributes"]["qualifiedName"] for e in people}
