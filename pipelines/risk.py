@@ -173,6 +173,21 @@ class RiskWindow:
         return sorted(found, key=lambda s: (s.min_k < target, s.change == "drop", -s.min_k, s.share_below_target))
 
 
+_QUASI_NAMES = re.compile(r"(^|_)(dob|birth|born|gender|sex|post_?code|zip|city|town|age|nationality|ethnic)", re.I)
+
+
+def suggested_quasi_identifiers(domain: Domain) -> list[str]:
+    """Fields that look like quasi-identifiers (date of birth, gender, postcode, city, age, …) by name,
+    plus date fields other than the event time: what a steward should consider naming."""
+    found = []
+    for path, spec in domain.fields.items():
+        if path in (domain.subject_field, domain.event_time_field) or spec.type == "text":
+            continue
+        if _QUASI_NAMES.search(path.rsplit(".", 1)[-1]) or spec.type == "date":
+            found.append(path)
+    return found
+
+
 def risk_window_for(domain: Domain, size: int = DEFAULT_WINDOW) -> RiskWindow | None:
     """The domain's risk window, or None when it names no quasi-identifiers (or `size` is 0)."""
     if not domain.quasi_identifiers or size <= 0:

@@ -12,15 +12,17 @@ from deid.errors import ConfigError
 from deid.kafka import make_registry_client
 from deid.settings import Settings
 from deid.tail import RegistryAvroDecoder, decode_value, read_all
-from pipelines.risk import DEFAULT_WINDOW, RiskWindow
+from pipelines.risk import DEFAULT_WINDOW, RiskWindow, suggested_quasi_identifiers
 
 
 def topic_risk(settings: Settings, domain: Domain, last: int = DEFAULT_WINDOW) -> RiskWindow:
     """A risk window over the last `last` records of the domain's anonymised topic."""
     if not domain.quasi_identifiers:
+        candidates = suggested_quasi_identifiers(domain)
+        hint = f"[{', '.join(candidates)}]" if candidates else "[dob, gender, postcode]"
         raise ConfigError(
             f"domain {domain.name!r} names no quasi_identifiers; add them to its definition "
-            "(e.g. quasi_identifiers: [dob, gender, postcode]) to measure its re-identification risk"
+            f"(e.g. quasi_identifiers: {hint}) to measure its re-identification risk"
         )
     messages = read_all(settings, domain.anonymised_topic, side="out")
     return messages_risk(settings, domain, messages[-last:])

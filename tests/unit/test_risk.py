@@ -13,7 +13,7 @@ from deid.policy import Policy
 from deid.settings import Settings
 from pipelines.keys import LocalKeystore
 from pipelines.plan import compile_policy
-from pipelines.risk import RiskWindow
+from pipelines.risk import RiskWindow, suggested_quasi_identifiers
 from producers.registry import generator_for
 
 QI = ("dob", "gender")
@@ -64,6 +64,13 @@ def test_postcodes_get_a_prefix_suggestion_and_numbers_a_bucket() -> None:
     ages = RiskWindow(("age",), target_k=2)
     ages.observe_all([{"age": 20 + i} for i in range(40)])
     assert ages.suggest()[0].change == "bucket 10" and ages.suggest()[0].min_k == 10
+
+
+def test_quasi_identifiers_are_suggested_from_the_fields() -> None:
+    registry = load_registry()
+    assert suggested_quasi_identifiers(registry.get("profile")) == ["dob", "gender"]
+    assert suggested_quasi_identifiers(registry.get("channel")) == []  # its date is when a show was watched
+    assert "purchase_date" not in suggested_quasi_identifiers(registry.get("movie"))
 
 
 def test_bad_windows_are_refused() -> None:
