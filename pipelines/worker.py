@@ -26,7 +26,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, TopicPartition
 
-from deid.domains import Domain, load_registry
+from deid.domains import Domain, DomainSource, load_registry
 from deid.errors import ConfigError, DeidError
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_registry_client, reachable_admin
@@ -103,10 +103,13 @@ class Worker:
         lineage: LineageSink | None = None,
         keystore: Keystore | None = None,
         compile_plan: Any = None,
+        domains: DomainSource | None = None,
     ) -> None:
         self.settings, self.options, self.source = settings, options, source
         self.lineage: LineageSink = lineage or LoggingSink()
-        self.domain: Domain = load_registry(settings).get(options.domain)
+        # The shell passes the catalog's domains (catalog.domain_api.CatalogDomains); a worker given none runs
+        # on the settings' seed (policy as code: `--policy-file`, tests, benchmarks).
+        self.domain: Domain = (domains or load_registry(settings)).get(options.domain)
         # The plan compiler gets this worker's NLP engine (anonymize_text), never the environment's.
         self.compile_plan = compile_plan or partial(compile_policy, text_analysis=TextAnalysis(settings))
         self.summary = Summary(self.domain.name)

@@ -69,6 +69,7 @@ def infer(
         max_events=max_events,
         thresholds=thresholds_from(min_share, min_share_with_name),
         publish=publish,
+        domains=deid.domains if publish else deid.domains_or_seed,
     )
     print_summary(outcome.result, outcome.domain)
     if outcome.report is None:
