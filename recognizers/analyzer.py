@@ -61,8 +61,34 @@ class DeidAnalyzerEngine(AnalyzerEngine):
         return list(cache[key])
 
 
+NER_RECOGNIZERS = frozenset({"SpacyRecognizer"})
+EVIDENCE_SCORE = 0.5
+"""A checked or shaped finding from this score overrides an NER reading of another entity that overlaps it:
+the model calls "Ngozi Balogun" a place or "Tel. 0172 6896682" a company; a valid phone number, a card
+number passing Luhn, a written date or a titled name are better evidence than a small model's label."""
+
+
 def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    return [result for result in results if not any(_shadows(other, result) for other in results)]
+    return [
+        result
+        for result in results
+        if not any(_shadows(other, result) or _overridden(other, result) for other in results)
+    ]
+
+
+def _recognizer(result: RecognizerResult) -> str:
+    return str((result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, ""))
+
+
+def _overridden(other: RecognizerResult, result: RecognizerResult) -> bool:
+    return (
+        other.entity_type != result.entity_type
+        and _recognizer(result) in NER_RECOGNIZERS
+        and _recognizer(other) not in NER_RECOGNIZERS
+        and other.score >= EVIDENCE_SCORE
+        and other.start < result.end
+        and result.start < other.end
+    )
 
 
 def _shadows(other: RecognizerResult, result: RecognizerResult) -> bool:

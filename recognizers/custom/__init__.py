@@ -11,6 +11,7 @@ from presidio_analyzer import EntityRecognizer
 
 from recognizers.custom.calibrated import CalibratedNhsRecognizer
 from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer
+from recognizers.custom.names import PersonNameRecognizer
 from recognizers.custom.national_ids import BsnRecognizer, NirRecognizer, PeselRecognizer, SteuerIdRecognizer
 from recognizers.custom.offline import OfflineEmailRecognizer
 from recognizers.custom.phone import EuPhoneRecognizer
@@ -26,6 +27,7 @@ CUSTOM_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
         NirRecognizer,
         BsnRecognizer,
         PeselRecognizer,
+        PersonNameRecognizer,
     )
 }
 """Entity name -> recognizer class, added beside Presidio's built-ins."""
