@@ -10,7 +10,7 @@ from __future__ import annotations
 from presidio_analyzer import EntityRecognizer
 
 from recognizers.custom.calibrated import CalibratedNhsRecognizer
-from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer
+from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer, PaymentCardRecognizer
 from recognizers.custom.names import PersonNameRecognizer
 from recognizers.custom.national_ids import BsnRecognizer, NirRecognizer, PeselRecognizer, SteuerIdRecognizer
 from recognizers.custom.offline import OfflineEmailRecognizer
@@ -36,6 +36,7 @@ REPLACED_BUILTINS: dict[str, type[EntityRecognizer]] = {
     "PhoneRecognizer": EuPhoneRecognizer,
     "EmailRecognizer": OfflineEmailRecognizer,
     "NhsRecognizer": CalibratedNhsRecognizer,
+    "CreditCardRecognizer": PaymentCardRecognizer,
 }
 """Presidio built-in name -> the class deid uses instead (same entity: wider coverage, offline, or
 a score that matches what its check proves)."""

@@ -24,9 +24,9 @@ SLOT = re.compile(r"\{([A-Z0-9]+)\}")
 ENTITY_OF_SLOT = {
     "PERSON": "PERSON", "PERSON2": "PERSON", "ADDRESS": "LOCATION", "TOWN": "LOCATION",
     "PHONE": "PHONE_NUMBER", "PHONE2": "PHONE_NUMBER", "DATE": "DATE_TIME", "DOB": "DATE_TIME",
-    "CARD": "CREDIT_CARD", "NRP": "NRP", "EMAIL": "EMAIL_ADDRESS",
+    "CARD": "CREDIT_CARD", "NRP": "NRP", "EMAIL": "EMAIL_ADDRESS", "CLOCK": "DATE_TIME",
 }  # fmt: skip
-FILLERS = ("SHOW", "ORDER", "MONEY", "CLOCK")
+FILLERS = ("SHOW", "ORDER", "MONEY")
 ENTITIES: tuple[str, ...] = tuple(sorted(set(ENTITY_OF_SLOT.values())))
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
@@ -243,8 +243,13 @@ class EvalWriter:
             return f"{rng.choice(SHOP_WORDS)}{rng.randint(10000, 999999)}"
         if slot == "MONEY":
             return rng.choice(("£", "$", "€", "EUR ", "USD ")) + f"{rng.randint(3, 900)}.{rng.randrange(100):02d}"
+        raise KeyError(slot)
+
+    def clock(self) -> str:
+        """A time of day: Presidio's DATE_TIME covers times as well as dates."""
+        rng = self.rng
         return rng.choice((f"{rng.randint(1, 12)}pm", f"{rng.randint(7, 20)}:{rng.choice(('00', '15', '30', '45'))}",
-                           "noon", "half past two"))  # fmt: skip
+                           f"{rng.randint(1, 12)}.{rng.choice(('15', '30'))} a.m.", "noon", "half past two"))  # fmt: skip
 
     def value(self, slot: str) -> list[Piece]:
         if slot in {"PERSON", "PERSON2"}:
@@ -252,7 +257,7 @@ class EvalWriter:
         makers = {
             "ADDRESS": self.address, "TOWN": self.town, "PHONE": self.phone, "PHONE2": self.phone,
             "DATE": self.date, "DOB": lambda: self.date(born=True), "CARD": self.card, "EMAIL": self.email,
-            "NRP": lambda: self.rng.choice(self.nrp),
+            "NRP": lambda: self.rng.choice(self.nrp), "CLOCK": self.clock,
         }  # fmt: skip
         if slot in makers:
             return [Piece(makers[slot](), ENTITY_OF_SLOT[slot])]

@@ -2,7 +2,7 @@
 
 Slots: {PERSON} {PERSON2} (a person, in one of many written forms), {ADDRESS} (a postal address, often on
 several lines), {TOWN}, {PHONE}, {PHONE2}, {DATE}, {DOB}, {CARD}, {NRP}, {EMAIL}, and the non-personal
-fillers {SHOW} (a TV title that may look like a name), {ORDER}, {MONEY}, {CLOCK}.
+fillers {SHOW} (a TV title that may look like a name), {ORDER}, {MONEY}; {CLOCK} is a time of day (DATE_TIME).
 None of these shapes is taken from deid's memo producer or its NER training templates; a test keeps it so.
 """
 
