@@ -69,11 +69,8 @@ number passing Luhn, a written date or a titled name are better evidence than a 
 
 
 def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    return [
-        result
-        for result in results
-        if not any(_shadows(other, result) or _overridden(other, result) for other in results)
-    ]
+    kept = [result for result in results if not any(_overridden(other, result) for other in results)]
+    return [result for result in kept if not any(_shadows(other, result) for other in kept)]
 
 
 def _recognizer(result: RecognizerResult) -> str:
