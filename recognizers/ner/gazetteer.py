@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from faker import Faker
 
+from recognizers import gazetteers
 from recognizers.ner import lexicon
 
 if TYPE_CHECKING:
@@ -45,14 +46,9 @@ def _tokens(texts: set[str] | tuple[str, ...]) -> set[str]:
     return {t.lower() for text in texts for t in _TOKEN.findall(text)}
 
 
-@functools.cache
 def _given_names_and_surnames() -> tuple[frozenset[str], frozenset[str]]:
-    given: set[str] = set()
-    surnames: set[str] = set()
-    for locale in lexicon.LOCALES:
-        given |= _provider_values(locale, "first_names", "first_names_male", "first_names_female")
-        surnames |= _provider_values(locale, "last_names", "last_names_male", "last_names_female")
-    return frozenset(_tokens(given)), frozenset(_tokens(surnames))
+    """Given names and surnames of every Faker locale (`recognizers.gazetteers`), not only the corpus's."""
+    return gazetteers.given_names(), gazetteers.surnames()
 
 
 @functools.cache

@@ -173,7 +173,7 @@ def _meta(options: TrainOptions, result: TrainResult) -> dict[str, Any]:
             "epochs_run": result.epochs,
             "best_epoch": result.best_epoch,
             "stopped_by_max_minutes": result.stopped_by_clock,
-            "seconds": result.seconds,
+            # No wall-clock figure here: the same --seed and options must write the same bytes.
             "skipped_docs": result.skipped_docs,
             "templates": {split: len(template_set(split).all()) for split in ("train", "test")},
             "history": result.history,
