@@ -29,7 +29,7 @@ _SURNAME_ATTRIBUTES = (
     "last_names", "last_names_male", "last_names_female", "last_names_nonbinary", "last_romanized_names",
     "last_names_romanized",
 )  # fmt: skip
-_LATIN_WORD = re.compile(r"[A-Za-zÀ-ɏ][A-Za-zÀ-ɏ'’\-]*[A-Za-zÀ-ɏ]")
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ɏ][A-Za-zÀ-ɏ'\u2019\-]*[A-Za-zÀ-ɏ]")
 DEPRECATED_LOCALES = frozenset({"fr_QC"})
 
 

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
-
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from recognizers.gazetteers import dictionary_words, given_names, place_words, surnames
 
-_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*\.?")
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))*\.?")
 HONORIFICS = frozenset({
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "rev", "herr", "frau", "mme",
     "mlle", "madame", "monsieur", "sr", "sra", "srta", "dott", "sig", "dhr", "mevr", "pan", "pani", "capt",
@@ -140,7 +139,7 @@ class PersonNameRecognizer(LocalRecognizer):
             word = words[index + length]
             if length and text[words[index + length - 1].end : word.start] != " ":
                 break
-            if word.is_initial or (word.lower in PARTICLES and 0 < length):
+            if word.is_initial or (word.lower in PARTICLES and length > 0):
                 length += 1
                 continue
             if word.case != case:
@@ -218,9 +217,9 @@ class PersonNameRecognizer(LocalRecognizer):
         if i + 1 >= len(words) or text[words[i].end : words[i + 1].start] != ", ":
             return None
         last, first = words[i], words[i + 1]
-        if last.case == first.case == "cap" and last.lower in self.surnames and first.lower in self.given:
-            if self._clear_name(last) or self._clear_name(first):
-                return last.start, self._end(first), self.INVERTED, "surname, given name", i + 2
+        shaped = last.case == first.case == "cap" and last.lower in self.surnames and first.lower in self.given
+        if shaped and (self._clear_name(last) or self._clear_name(first)):
+            return last.start, self._end(first), self.INVERTED, "surname, given name", i + 2
         return None
 
     def _result(self, start: int, end: int, score: float, explanation: str) -> RecognizerResult:

@@ -165,7 +165,9 @@ class EvalWriter:
         elif style in {"au", "ca"}:
             first_line, town_line = f"{number} {street}", f"{town} {region} {postcode}"
         elif style == "in":
-            first_line = f"Flat {rng.randint(1, 40)}, {rng.choice(('Lotus', 'Sai Krupa', 'Green Park'))} Apartments, {street}"
+            first_line = (
+                f"Flat {rng.randint(1, 40)}, {rng.choice(('Lotus', 'Sai Krupa', 'Green Park'))} Apartments, {street}"
+            )
             town_line = f"{town} {postcode}, {region}"
         else:
             flat = f"Flat {rng.randint(1, 9)}, " if rng.random() < 0.3 else ""
@@ -248,8 +250,10 @@ class EvalWriter:
     def clock(self) -> str:
         """A time of day: Presidio's DATE_TIME covers times as well as dates."""
         rng = self.rng
-        return rng.choice((f"{rng.randint(1, 12)}pm", f"{rng.randint(7, 20)}:{rng.choice(('00', '15', '30', '45'))}",
-                           f"{rng.randint(1, 12)}.{rng.choice(('15', '30'))} a.m.", "noon", "half past two"))  # fmt: skip
+        hour, minutes = rng.randint(1, 12), rng.choice(("00", "15", "30", "45"))
+        return rng.choice(
+            (f"{hour}pm", f"{rng.randint(7, 20)}:{minutes}", f"{hour}.{minutes} a.m.", "noon", "half past two")
+        )
 
     def value(self, slot: str) -> list[Piece]:
         if slot in {"PERSON", "PERSON2"}:

@@ -61,7 +61,7 @@ def test_lexicon_titles_are_no_demo_producer_eval_or_test_titles() -> None:
     assert {"Barry", "Andi Mack", "Hannibal", "Karen Pirie", "Father Brown"} <= reserved
     for name, titles in TITLE_LISTS.items():
         assert not set(titles) & reserved, name
-        quoted = [t for t in titles if f'"{t}"' in sources or _word(t).search(sources) and len(t.split()) > 1]
+        quoted = [t for t in titles if f'"{t}"' in sources or (_word(t).search(sources) and len(t.split()) > 1)]
         assert not quoted, f"{name}: {quoted} appear in the tests"
 
 
@@ -88,12 +88,16 @@ def _fragments(templates: tuple[str, ...]) -> set[str]:
 def test_eval_document_shapes_share_no_phrasing_with_training_or_memo_templates() -> None:
     ours = _fragments(DOCUMENTS)
     assert len(ours) > 30
-    theirs = " || ".join(
-        " ".join(t.lower().split())
-        for module in (templates_train, templates_dev, templates_heldout)
-        for group in (module.SENTENCES, module.OPENERS, module.CLOSERS, module.FIELDS)
-        for t in group
-    ) + " || " + " || ".join(" ".join(t.lower().split()) for t in (*OPENINGS, *MIDDLES, *CLOSINGS))
+    theirs = (
+        " || ".join(
+            " ".join(t.lower().split())
+            for module in (templates_train, templates_dev, templates_heldout)
+            for group in (module.SENTENCES, module.OPENERS, module.CLOSERS, module.FIELDS)
+            for t in group
+        )
+        + " || "
+        + " || ".join(" ".join(t.lower().split()) for t in (*OPENINGS, *MIDDLES, *CLOSINGS))
+    )
     shared = sorted(fragment for fragment in ours if fragment in theirs)
     assert not shared
 
