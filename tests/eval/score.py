@@ -56,9 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.eval.score", description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=20240)
+    parser.add_argument("--part", choices=("test", "dev", "all"), default="test", help="half of the set (default test)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    figures = score_analyzer(build_analyzer(load_settings()), labelled_texts(args.count, args.seed), MIN_SCORE)
+    figures = score_analyzer(
+        build_analyzer(load_settings()), labelled_texts(args.count, args.seed, args.part), MIN_SCORE
+    )
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
