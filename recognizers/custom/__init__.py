@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer
 
+from recognizers.custom.addresses import PostalAddressRecognizer
 from recognizers.custom.calibrated import CalibratedNhsRecognizer
 from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer, PaymentCardRecognizer
 from recognizers.custom.names import PersonNameRecognizer
@@ -28,6 +29,7 @@ CUSTOM_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
         BsnRecognizer,
         PeselRecognizer,
         PersonNameRecognizer,
+        PostalAddressRecognizer,
     )
 }
 """Entity name -> recognizer class, added beside Presidio's built-ins."""

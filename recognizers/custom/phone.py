@@ -22,8 +22,10 @@ from typing import ClassVar
 
 import phonenumbers
 from phonenumbers import Leniency, NumberParseException
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from recognizers.custom.base import finding
 
 # National-format regions, most likely first (the first valid one names the region in the explanation).
 EU_REGIONS = (
@@ -167,16 +169,4 @@ class EuPhoneRecognizer(LocalRecognizer):
         return None
 
     def _result(self, start: int, end: int, score: float, explanation: str) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=self.ENTITY,
-            start=start,
-            end=end,
-            score=score,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=score, textual_explanation=explanation
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return finding(self, self.ENTITY, start, end, score, explanation)
