@@ -14,6 +14,7 @@ from recognizers.custom.calibrated import CalibratedNhsRecognizer
 from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer, PaymentCardRecognizer
 from recognizers.custom.names import PersonNameRecognizer
 from recognizers.custom.national_ids import BsnRecognizer, NirRecognizer, PeselRecognizer, SteuerIdRecognizer
+from recognizers.custom.nrp import NrpRecognizer
 from recognizers.custom.offline import OfflineEmailRecognizer
 from recognizers.custom.phone import EuPhoneRecognizer
 from recognizers.custom.vat import EuVatRecognizer
@@ -30,6 +31,7 @@ CUSTOM_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
         PeselRecognizer,
         PersonNameRecognizer,
         PostalAddressRecognizer,
+        NrpRecognizer,
     )
 }
 """Entity name -> recognizer class, added beside Presidio's built-ins."""
