@@ -39,6 +39,16 @@ CALENDAR = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 })  # fmt: skip
+PERSON_CUES = frozenset({
+    "dear", "hi", "hello", "hey", "thanks", "name", "patient", "applicant", "tenant", "landlord", "driver", "guest",
+    "holder", "contact", "regards", "cheers", "sincerely", "customer", "client", "mr", "mrs", "ms", "dr",
+})  # fmt: skip
+# Words that open a street or building name ("Carrer de Verdi", "Via Roma", "Flat 3"): never a name's.
+STREET_WORDS = frozenset({
+    "calle", "carrer", "avenida", "avda", "plaza", "paseo", "via", "viale", "corso", "piazza", "largo", "rua",
+    "rue", "avenue", "boulevard", "chemin", "allée", "ulica", "aleja", "flat", "apt", "apartments", "apartment",
+    "suite", "unit", "road", "street", "lane", "drive",
+})  # fmt: skip
 NOT_NAMES = frozenset({"dear", "hello", "hi", "hey", "thanks", "regards", "best", "name", "the", "and", "from",
                        "to", "tel", "phone", "dob", "card", "order", "ref", "note", "re", "fwd", "cc"})  # fmt: skip
 
@@ -79,10 +89,12 @@ class PersonNameRecognizer(LocalRecognizer):
     FULL = 0.85
     FULL_UPPER = 0.8
     FULL_LOWER = 0.6
+    FULL_UNKNOWN = 0.75
+    CUED = 0.6
     INVERTED = 0.8
     GIVEN_ALONE = 0.55
     SURNAME_ALONE = 0.4
-    CONTEXT = ("name", "dear", "hi", "hello", "mr", "mrs", "ms", "dr", "contact", "called", "from", "by", "with")
+    CONTEXT = ("name", "dear", "hi", "hello", "mr", "mrs", "ms", "dr", "contact", "called")
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(
@@ -107,12 +119,18 @@ class PersonNameRecognizer(LocalRecognizer):
         """A name word that is not also an ordinary English word."""
         return self._name_word(word) and word.lower not in self.words
 
+    def _unknown(self, word: _Word) -> bool:
+        """In no list at all: not a name word, not an English word, not a place."""
+        low = word.lower
+        known = self._name_word(word) or low in self.words or low in self.places
+        return not (known or low in CALENDAR or low in STREET_WORDS or low in NOT_NAMES or low in HONORIFICS)
+
     def _fits(self, word: _Word) -> bool:
         """Could be part of a capitalised name: a name word, an unknown capitalised word, an initial."""
         if word.is_initial:
             return True
         low = word.lower
-        if low in CALENDAR or low in NOT_NAMES or low in HONORIFICS:
+        if low in CALENDAR or low in NOT_NAMES or low in HONORIFICS or low in STREET_WORDS:
             return False
         return self._name_word(word) or low not in self.words
 
@@ -174,11 +192,25 @@ class PersonNameRecognizer(LocalRecognizer):
             judged = self._judge_full(words[i : i + run], case)
             if judged is not None:
                 return words[i].start, self._end(words[i + run - 1]), judged[0], judged[1], i + run
+        cued = self._cued(text, words, i)
+        if cued is not None:
+            return cued
         if case == "cap" and not word.is_initial and self._clear_name(word) and word.lower not in self.places:
             if word.lower in self.given:
                 return word.start, self._end(word), self.GIVEN_ALONE, "a known given name", i + 1
             return word.start, self._end(word), self.SURNAME_ALONE, "a known surname", i + 1
         return None
+
+    def _cued(self, text: str, words: list[_Word], i: int) -> tuple[int, int, float, str, int] | None:
+        """An unknown capitalised word right after a word that announces a person ("Dear Ploy", "Name: Oksana")."""
+        word = words[i]
+        if i == 0 or word.case != "cap" or not self._unknown(word) or len(word.bare) < 3:
+            return None
+        before = words[i - 1]
+        gap = text[before.end : word.start]
+        if before.lower not in PERSON_CUES or gap not in {" ", ": ", ", ", " - "}:
+            return None
+        return word.start, self._end(word), self.CUED, f"unknown capitalised word after {before.lower!r}", i + 1
 
     def _trim(self, words: list[_Word], i: int, run: int) -> int:
         """Drop trailing words that cannot belong to a name."""
@@ -201,12 +233,19 @@ class PersonNameRecognizer(LocalRecognizer):
         starts_like_name = first.is_initial or first.lower in self.given
         known = [w for w in names if self._name_word(w)]
         clear = [w for w in names if self._clear_name(w)]
+        # An unknown word (in no list, not an English word, not a place) beside a clear name word is taken
+        # for a name word: "Deepika Nagy", "Morag Entwistle" (the lists cannot hold every name).
+        unknown = [w for w in names if self._unknown(w)]
         if case == "cap":
             if starts_like_name and (len(known) >= 2 or (first.is_initial and names) or clear):
                 return self.FULL, "given name (or initial) and surname"
             if len(known) == len(names) and clear:
                 return self.FULL, "every word a known name word"
+            if clear and len(known) + len(unknown) == len(names):
+                return self.FULL_UNKNOWN, "a known name word beside unknown capitalised words"
             return None
+        if case == "lower" and len(names) == 2 and clear and len(known) + len(unknown) == 2 and not unknown[1:]:
+            return self.FULL_LOWER, "a known name word beside an unknown word, in lower case"
         if len(known) != len(names) or not clear or not starts_like_name:
             return None
         if case == "upper":
@@ -218,7 +257,10 @@ class PersonNameRecognizer(LocalRecognizer):
         if i + 1 >= len(words) or text[words[i].end : words[i + 1].start] != ", ":
             return None
         last, first = words[i], words[i + 1]
-        shaped = last.case == first.case == "cap" and last.lower in self.surnames and first.lower in self.given
+        names = (last.lower in self.surnames or self._unknown(last)) and (
+            first.lower in self.given or self._unknown(first)
+        )
+        shaped = last.case == first.case == "cap" and names
         if shaped and (self._clear_name(last) or self._clear_name(first)):
             return last.start, self._end(first), self.INVERTED, "surname, given name", i + 2
         return None
