@@ -25,6 +25,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from recognizers.custom.base import finding
+from recognizers.custom.nrp import nrp_phrases
 from recognizers.gazetteers import dictionary_words, given_names, place_words, surnames
 
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))*\.?")
@@ -38,6 +39,8 @@ PARTICLES = frozenset({"van", "der", "den", "de", "von", "da", "di", "del", "del
 CALENDAR = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues",
+    "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
 })  # fmt: skip
 PERSON_CUES = frozenset({
     "dear", "hi", "hello", "hey", "thanks", "name", "patient", "applicant", "tenant", "landlord", "driver", "guest",
@@ -109,11 +112,14 @@ class PersonNameRecognizer(LocalRecognizer):
         self.surnames = surnames()
         self.words = dictionary_words() | STOP_WORDS
         self.places = place_words()
+        # "Christian", "Tory": a group word (NRP) is not read as a name on its own evidence.
+        self.groups = frozenset(p.lower() for p in nrp_phrases() if " " not in p)
 
     # -- word classes ------------------------------------------------------------------------------
     def _name_word(self, word: _Word) -> bool:
         low = word.lower
-        return (low in self.given or low in self.surnames) and low not in CALENDAR and low not in NOT_NAMES
+        listed = low in self.given or low in self.surnames
+        return listed and low not in CALENDAR and low not in NOT_NAMES and low not in self.groups
 
     def _clear_name(self, word: _Word) -> bool:
         """A name word that is not also an ordinary English word."""
