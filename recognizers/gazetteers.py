@@ -59,6 +59,28 @@ def place_words() -> frozenset[str]:
     return frozenset(words)
 
 
+_STREET_ATTRIBUTES = ("street_suffixes", "street_suffixes_short", "street_suffixes_long", "street_prefixes",
+                      "street_prefixes_short", "street_prefixes_long", "street_prefixes_masculine",
+                      "street_prefixes_feminine", "street_suffixes_masc", "street_suffixes_fem", "street_suffixes_neu",
+                      "sub_street_prefixes")  # fmt: skip
+
+
+@functools.cache
+def street_words() -> frozenset[str]:
+    """Lower-cased street-type words of every Faker locale ("road", "mills", "vicolo", "strada", "rue", …)."""
+    words: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for locale in sorted(set(AVAILABLE_LOCALES) - DEPRECATED_LOCALES):
+            for provider in Faker(locale).get_providers():
+                for text in _attribute_values(provider, _STREET_ATTRIBUTES):
+                    words |= {w.lower() for w in _LATIN_WORD.findall(text) if len(w) > 2}
+    # Some locales list whole street names ("Jalan Abdul Rahman"): a word that is also a name counts only
+    # when it is an ordinary English word too ("bridge", "mills", "green").
+    names = given_names() | surnames()
+    return frozenset(w for w in words if w not in names or w in dictionary_words())
+
+
 @functools.cache
 def _person_words() -> tuple[frozenset[str], frozenset[str]]:
     given: set[str] = set()

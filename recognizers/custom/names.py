@@ -26,8 +26,9 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from recognizers.custom.base import finding
 from recognizers.custom.nrp import nrp_phrases
-from recognizers.gazetteers import dictionary_words, given_names, place_words, surnames
+from recognizers.gazetteers import dictionary_words, given_names, place_words, street_words, surnames
 
+_HOUSE_NUMBER = re.compile(r",? \d{1,4}[a-z]?\b(?![\d/.:-])")
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))*\.?")
 HONORIFICS = frozenset({
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "rev", "herr", "frau", "mme",
@@ -112,6 +113,7 @@ class PersonNameRecognizer(LocalRecognizer):
         self.surnames = surnames()
         self.words = dictionary_words() | STOP_WORDS
         self.places = place_words()
+        self.streets = street_words() | STREET_WORDS
         # "Christian", "Tory": a group word (NRP) is not read as a name on its own evidence.
         self.groups = frozenset(p.lower() for p in nrp_phrases() if " " not in p)
 
@@ -153,7 +155,8 @@ class PersonNameRecognizer(LocalRecognizer):
                 index += 1
                 continue
             start, end, score, why, next_index = found
-            results.append(self._result(start, end, score, why))
+            if not self._street_name(text, words, index, next_index):
+                results.append(self._result(start, end, score, why))
             index = next_index
         return results
 
@@ -206,6 +209,17 @@ class PersonNameRecognizer(LocalRecognizer):
                 return word.start, self._end(word), self.GIVEN_ALONE, "a known given name", i + 1
             return word.start, self._end(word), self.SURNAME_ALONE, "a known surname", i + 1
         return None
+
+    def _street_name(self, text: str, words: list[_Word], first: int, after: int) -> bool:
+        """Streets are named after people: "81 Thomas Station", "Vicolo Venditti, 28", "Rogers Mills"."""
+        if text[max(0, words[first].start - 7) : words[first].start].rstrip(" ,")[-4:].strip().isdigit():
+            return True  # a house number right before
+        if first and words[first - 1].case == "cap" and words[first - 1].lower in self.streets:
+            return text[words[first - 1].end : words[first].start] == " "
+        if words[first].lower in self.given:
+            return False
+        last = words[after - 1]
+        return (after - first >= 2 and last.lower in self.streets) or bool(_HOUSE_NUMBER.match(text[last.end :]))
 
     def _cued(self, text: str, words: list[_Word], i: int) -> tuple[int, int, float, str, int] | None:
         """An unknown capitalised word right after a word that announces a person ("Dear Ploy", "Name: Oksana")."""
