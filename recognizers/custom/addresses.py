@@ -57,7 +57,8 @@ _US_STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|"
     "OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
 )
-_TOWN = rf"{_CAP}(?:[\s\-]{_CAP}){{0,2}}"
+_TOWN_WORD = r"[A-ZÀ-ÝŁŚŻŹĆŃÓ][\wÀ-ÿ'\u2019\-]*"
+_TOWN = rf"{_TOWN_WORD}(?:[ \-]{_TOWN_WORD}){{0,2}}"  # one line, no full stop: "Kielce. Agent" is no town
 TOWN_LINE = re.compile(
     "|".join(
         (

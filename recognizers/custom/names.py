@@ -28,6 +28,13 @@ from recognizers.custom.base import finding
 from recognizers.custom.nrp import nrp_phrases
 from recognizers.gazetteers import dictionary_words, given_names, place_words, street_words, surnames
 
+_NUMBER_BEFORE = re.compile(r"(?<![\d.:/-])\b\d{1,4}[a-zA-Z]?,? $")
+_PLACE_COMPOUND = re.compile(r"-(?:sur|sous|en|le|la|les|lès|on|upon|am|an|im|bei|di|de|del|in)-")
+# Words that open a place name ("Sainte Margaret", "New Anne", "Port Talbot"): the name after is a place's.
+PLACE_PREFIXES = frozenset({
+    "saint", "sainte", "st", "san", "santa", "santo", "são", "sankt", "new", "north", "south", "east", "west",
+    "port", "mount", "lake", "fort", "bad", "villa", "ville",
+})  # fmt: skip
 _HOUSE_NUMBER = re.compile(r",? \d{1,4}[a-z]?\b(?![\d/.:-])")
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019\-](?=[^\W\d_]))*\.?")
 HONORIFICS = frozenset({
@@ -140,6 +147,8 @@ class PersonNameRecognizer(LocalRecognizer):
         low = word.lower
         if low in CALENDAR or low in NOT_NAMES or low in HONORIFICS or low in STREET_WORDS:
             return False
+        if _PLACE_COMPOUND.search(low):
+            return False  # "Joubert-sur-Mer", "Stratford-upon-Avon"
         return self._name_word(word) or low not in self.words
 
     # -- scanning ----------------------------------------------------------------------------------
@@ -212,10 +221,12 @@ class PersonNameRecognizer(LocalRecognizer):
 
     def _street_name(self, text: str, words: list[_Word], first: int, after: int) -> bool:
         """Streets are named after people: "81 Thomas Station", "Vicolo Venditti, 28", "Rogers Mills"."""
-        if text[max(0, words[first].start - 7) : words[first].start].rstrip(" ,")[-4:].strip().isdigit():
+        if _NUMBER_BEFORE.search(text[max(0, words[first].start - 8) : words[first].start]):
             return True  # a house number right before
-        if first and words[first - 1].case == "cap" and words[first - 1].lower in self.streets:
-            return text[words[first - 1].end : words[first].start] == " "
+        before = words[first - 1] if first else None
+        opener = before is not None and (before.lower in self.streets or before.lower in PLACE_PREFIXES)
+        if opener and before.case == "cap" and text[before.end : words[first].start] == " ":
+            return True
         if words[first].lower in self.given:
             return False
         last = words[after - 1]
