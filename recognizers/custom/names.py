@@ -277,6 +277,8 @@ class PersonNameRecognizer(LocalRecognizer):
             return None
         if case == "lower" and len(names) == 2 and clear and len(known) + len(unknown) == 2 and not unknown[1:]:
             return self.FULL_LOWER, "a known name word beside an unknown word, in lower case"
+        if case == "upper" and starts_like_name and clear and len(known) + len(unknown) == len(names):
+            return self.FULL_UPPER, "a known given name and name-like words in capitals"
         if len(known) != len(names) or not clear or not starts_like_name:
             return None
         if case == "upper":

@@ -98,6 +98,7 @@ def independent_accuracy(analyzer: AnalyzerEngine, labelled: Labelled) -> dict[s
         f"binary 'is this token personal data': recall {b['recall']:.3f}  "
         f"precision {b['precision']:.3f}  F2 {b['f2']:.3f}"
     )
+    print(f"PERSON names hidden, listed in the gazetteers vs not: {figures['person_recall_listed_vs_unlisted']}")
     rows = [
         [e, t["precision"], t["recall"], t["f1"], figures["per_entity_spans"].get(e, {}).get("f1"), t["support"]]
         for e, t in figures["per_entity_tokens"].items()
