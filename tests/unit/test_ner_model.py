@@ -103,7 +103,8 @@ def test_word_class_vectors_survive_saving_and_loading(nlp: Any) -> None:
         row = vectors.find(key=get_string_id(text))
         assert row >= 0, text
         assert vectors.data[row][CLASSES.index(expected)] == 1.0, text
-    assert vectors.find(key=get_string_id("Okafor")) == -1  # not in any list: found by context alone
+    assert vectors.find(key=get_string_id("Okafor")) >= 0  # a surname of Faker's yo_NG locale: every locale counts
+    assert vectors.find(key=get_string_id("Zqorblat")) == -1  # in no list: found by context alone
 
 
 def test_lemmas_are_never_empty_so_presidio_context_words_work(nlp: Any) -> None:
