@@ -128,7 +128,7 @@ OTHER_TV_HELDOUT: tuple[str, ...] = (
 )  # fmt: skip
 
 NAME_LIKE_FILMS_TRAIN: tuple[str, ...] = (
-    "Hugo", "Rebecca", "Napoleon Dynamite", "Ali", "Elvis", "Lincoln", "Judy", "Annie", "Michael Clayton",
+    "Hugo", "Rebecca", "Mr. Deeds", "Ali", "Elvis", "Lincoln", "Judy", "Annie", "Michael Clayton",
     "Donnie Darko", "Lady Bird", "Mary Poppins", "Coco", "Moana", "Alfie", "Patton", "Amadeus", "Marty",
     "Laura", "Gilda", "Harvey", "Shane", "Tootsie", "Mrs. Doubtfire", "Edward Scissorhands",
     "Thelma & Louise", "Bonnie and Clyde", "Jules et Jim", "Fanny and Alexander", "Zorba the Greek",

@@ -15,6 +15,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 from producers.channel import SHOWS
 from producers.memo_templates import CLOSINGS, MIDDLES, OPENINGS
 from producers.movie import MOVIES
@@ -39,6 +41,10 @@ def reserved_titles() -> frozenset[str]:
     seed = REPO / "deid" / "demo" / "channel_seed_events.jsonl"
     titles |= {json.loads(line)["tv_show"] for line in seed.read_text().splitlines() if line.strip()}
     titles |= set(vocabulary()["tv_titles"])
+    field_eval = yaml.safe_load((REPO / "tests" / "data" / "fields" / "field_eval.yaml").read_text(encoding="utf-8"))
+    titles |= {
+        t for key in ("person_like_titles", "plain_titles", "teams", "stations") for t in field_eval["vocab"][key]
+    }
     return frozenset(titles)
 
 
