@@ -71,10 +71,14 @@ def transactional_id(domain: str, instance_id: str) -> str:
     return f"deid-pipeline-{domain}-{instance_id}"
 
 
-def worker_consumer(settings: Settings, group: str, instance_id: str, report_ends: bool) -> Consumer:
+def worker_consumer(
+    settings: Settings, group: str, instance_id: str, report_ends: bool, session_timeout: float = 10.0
+) -> Consumer:
     """The raw-side consumer of a worker: offsets only ever committed explicitly (after delivery), committed
     raw records only, static group membership (a restarted worker with the same instance id takes its
-    partitions back at once instead of waiting for the killed one's session to time out)."""
+    partitions back at once, with no rebalance). A worker that dies and stays dead loses its partitions to
+    the others once its session times out (`session_timeout` s, 10 by default: librdkafka's 45 s would leave
+    them idle that long); a restart within that time keeps them."""
     return make_consumer(
         settings,
         group,
@@ -88,6 +92,8 @@ def worker_consumer(settings: Settings, group: str, instance_id: str, report_end
             # 20k records / 16 MiB the worker was held at ~25k events/s waiting for fetches (bench, Nov 2026).
             "queued.max.messages.kbytes": 32_768,
             "group.instance.id": f"{group}-{instance_id}",
+            "session.timeout.ms": int(session_timeout * 1000),
+            "heartbeat.interval.ms": max(500, int(session_timeout * 1000) // 5),
         },
     )
 
@@ -135,10 +141,10 @@ def rewind(consumer: Consumer, messages: list[Any]) -> None:
 
 
 class AtLeastOnce:
-    def __init__(self, settings: Settings, consumer: Consumer) -> None:
+    def __init__(self, settings: Settings, consumer: Consumer, sizes: dict[str, int] | None = None) -> None:
         self.consumer = consumer
         self._failures = _Failures()
-        tuning = {**_tuning(settings), "enable.idempotence": True, "on_delivery": self._failures}
+        tuning = {**_tuning(settings), **(sizes or {}), "enable.idempotence": True, "on_delivery": self._failures}
         self.producer = make_producer(settings, "out", **tuning)
         # DLQ records stay on the raw side: the same producer when both sides are one cluster.
         shared = same_cluster(settings) and not settings.kafka_properties_out
@@ -177,11 +183,13 @@ class AtLeastOnce:
 
 
 class ExactlyOnce:
-    def __init__(self, settings: Settings, consumer: Consumer, domain: str, instance_id: str) -> None:
+    def __init__(
+        self, settings: Settings, consumer: Consumer, domain: str, instance_id: str, sizes: dict[str, int] | None = None
+    ) -> None:
         check_exactly_once(settings)
         self.consumer = consumer
         self.transactional_id = transactional_id(domain, instance_id)
-        tuning = {**_tuning(settings), "transactional.id": self.transactional_id}
+        tuning = {**_tuning(settings), **(sizes or {}), "transactional.id": self.transactional_id}
         tuning["transaction.timeout.ms"] = int(TRANSACTION_SECONDS * 1000)
         self.producer = make_producer(settings, "out", **tuning)
         self.dlq_producer = self.producer  # DLQ writes are part of the transaction

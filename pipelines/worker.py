@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from deid.domains import Domain, load_registry
 from deid.errors import ConfigError, DeidError
@@ -44,15 +44,16 @@ from pipelines.delivery import (
     worker_consumer,
 )
 from pipelines.dlq import (
-    DEFAULT_MAX_RECORD_BYTES,
     POLICY_VERSION_HEADER,
     Rejection,
     decode_record,
     dlq_headers,
+    envelope,
     event_id_bytes,
 )
 from pipelines.key_watch import SharedKeyWatcher
 from pipelines.keys import Keystore, open_keystore
+from pipelines.limits import DEFAULT_MAX_RECORD_BYTES, record_size, resolve_limits
 from pipelines.metrics import MetricsServer, PipelineMetrics
 from pipelines.outputs import ensure_topics, output_topics, partition_count, register_encoders
 from pipelines.plan import compile_policy
@@ -72,6 +73,8 @@ log = logging.getLogger(__name__)
 RECORD_KEY = "record_key.default"
 """Keystore secret of the output record keys (keyed hash of the raw key)."""
 MAX_ABORTS_IN_A_ROW = 5
+KEYSTORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+"""Waits between attempts while the keystore cannot give a batch its per-subject keys (then every 5 s)."""
 _KEY_CACHE = 100_000
 
 
@@ -90,6 +93,8 @@ class WorkerOptions:
     """This worker among the domain's workers: its static group membership and transactional producer.
     Unique per live worker; the same after a restart (it then takes over at once and fences the old one)."""
     consume_timeout: float = 0.5
+    session_timeout_seconds: float = 10.0
+    """A worker that stops heartbeating (killed, hung) loses its partitions to the others after this long."""
 
 
 class Worker:
@@ -115,6 +120,7 @@ class Worker:
         self._reported_uncovered: set[str] = set()
         self._rejected_version: int | None = None
         self._aborts = 0
+        self._keystore_failures = 0
         if options.exactly_once:
             check_exactly_once(settings)  # before anything connects
 
@@ -152,13 +158,16 @@ class Worker:
         self.key_watcher = SharedKeyWatcher(self._keystore, domain.name)
         self._activate(policy)
         group = self.options.group_id or f"deid-pipeline-{domain.name}"
-        self.consumer = worker_consumer(settings, group, self.options.instance_id, self.catch_up is not None)
+        self.consumer = worker_consumer(
+            settings, group, self.options.instance_id, self.catch_up is not None, self.options.session_timeout_seconds
+        )
+        sizes = self.limits.producer_config()
         if self.options.exactly_once:
             self.delivery: AtLeastOnce | ExactlyOnce = ExactlyOnce(
-                settings, self.consumer, domain.name, self.options.instance_id
+                settings, self.consumer, domain.name, self.options.instance_id, sizes
             )
         else:
-            self.delivery = AtLeastOnce(settings, self.consumer)
+            self.delivery = AtLeastOnce(settings, self.consumer, sizes)
         callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_revoke}
         if self.catch_up is not None:
             callbacks["on_assign"] = self.catch_up.on_assign
@@ -175,7 +184,12 @@ class Worker:
         encoders = register_encoders(policy, self.domain, self.registry)
         topics = list(output_topics(policy, self.domain))
         ensure_topics(self.out_admin, topics, self._partitions)
-        self.plan, self.encoders, self.policy = plan, encoders, policy
+        limits = resolve_limits(
+            self.settings, self.options.max_record_bytes, self.out_admin, topics, self.raw_admin, self.domain.dlq_topic
+        )
+        if hasattr(self, "limits"):  # a switch: the producer's own limit stays the one it was built with
+            limits.client_bytes = min(limits.client_bytes, self.limits.producer_bytes)
+        self.plan, self.encoders, self.policy, self.limits = plan, encoders, policy, limits
         self._version_header = (POLICY_VERSION_HEADER, str(policy.version).encode())
         for purpose in policy.purposes:
             self.summary.purposes.setdefault(purpose.name, [0, 0])
@@ -223,13 +237,32 @@ class Worker:
             while not self._stopping:
                 if self.catch_up is not None and self.catch_up.finished():
                     break
-                messages = self.consumer.consume(self.options.batch_size, self.options.consume_timeout)
+                messages = self._next_batch()
                 if messages:
                     self._batch(messages)
                 self._maybe_switch_policy()
+                self.lineage.retry_pending()
+        except KafkaException as exc:  # one line naming the Kafka failure, not an exception class
+            error: KafkaError = exc.args[0]
+            raise DeidError(
+                f"{self.domain.name}: Kafka failed ({error.name()}: {error.str()}); nothing uncommitted was lost, "
+                "restart the worker (it resumes from the last committed batch)"
+            ) from None
         finally:
             self._close()
         return self.summary
+
+    def _next_batch(self) -> list[Message]:
+        """What the consumer already holds (up to a batch), without waiting; else the first record to arrive
+        and whatever came with it. Batches grow with the load, and a record never waits for a full batch."""
+        size, consume = self.options.batch_size, self.consumer.consume
+        messages = consume(size, 0)
+        if messages:
+            return messages
+        messages = consume(1, self.options.consume_timeout)
+        if messages and size > 1:
+            messages.extend(consume(size - 1, 0))
+        return messages
 
     def _close(self) -> None:
         for step in (
@@ -286,9 +319,10 @@ class Worker:
         if self._first_record is None:
             self._first_record = started
             self.summary.startup_seconds = started - self._started
-        self.delivery.begin()
         plan = self.plan
-        plan.prefetch_subject_keys(record for _, record in decoded)
+        if not self._prefetch_keys(plan, decoded, messages):
+            return
+        self.delivery.begin()
         skipped_before = [p.skipped for p in plan.purposes]
         out_by_topic = self._treat(decoded, rejected)
         for msg, rejection in rejected:
@@ -302,6 +336,32 @@ class Worker:
             rewind(self.consumer, messages)
             raise
         self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
+
+    def _prefetch_keys(self, plan: Any, decoded: list[tuple[Message, dict[str, Any]]], messages: list[Message]) -> bool:
+        """The batch's per-subject keys, or False after rewinding: while the keystore cannot give them, the
+        batch waits (read again after a pause), so a record never goes out without its key."""
+        try:
+            plan.prefetch_subject_keys(record for _, record in decoded)
+        except Exception as exc:  # the keystore's database unreachable, locked, …: wait, never emit
+            pause = KEYSTORE_RETRY_SECONDS[min(self._keystore_failures, len(KEYSTORE_RETRY_SECONDS) - 1)]
+            self._keystore_failures += 1
+            log.warning(
+                "%s: the keystore did not give this batch its per-subject keys (%s); %d record(s) wait, next try "
+                "in %gs",
+                self.domain.name,
+                type(exc).__name__,
+                len(decoded),
+                pause,
+            )
+            rewind(self.consumer, messages)
+            deadline = time.monotonic() + pause
+            while not self._stopping and time.monotonic() < deadline:
+                time.sleep(0.1)
+            return False
+        if self._keystore_failures:
+            log.info("%s: the keystore answers again", self.domain.name)
+            self._keystore_failures = 0
+        return True
 
     def _treat(
         self, decoded: list[tuple[Message, dict[str, Any]]], rejected: list[tuple[Message, Rejection]]
@@ -317,6 +377,7 @@ class Worker:
         out_by_topic: dict[str, int] = {}
         written = 0
         keys, new_key = self._keys, self._new_key
+        room = {topic: self.limits.fits(topic) for topic in encoders}
         for msg, record in decoded:
             try:
                 if single:
@@ -336,17 +397,34 @@ class Worker:
                     break
             raw_key = msg.key()
             key = None if raw_key is None else keys.get(raw_key) or new_key(raw_key)
-            for topic, value in pairs:
-                try:
-                    send(topic, value, key, headers=headers)
-                except BufferError:
-                    produce(producer, topic, value, key, headers)
-                if not single:
-                    out_by_topic[topic] = out_by_topic.get(topic, 0) + 1
+            # Near a topic's limit (key and headers are a few dozen bytes): the exact size decides.
+            if any(len(v) + 256 > room[t] for t, v in pairs) and (why := self._too_large(pairs, key, headers, room)):
+                rejected.append((msg, Rejection("too_large_output", why)))
+                continue
+            try:
+                for topic, value in pairs:
+                    try:
+                        send(topic, value, key, headers=headers)
+                    except BufferError:
+                        produce(producer, topic, value, key, headers)
+                    if not single:
+                        out_by_topic[topic] = out_by_topic.get(topic, 0) + 1
+            except KafkaException as exc:  # refused before it left (size, state): the input goes to the DLQ
+                rejected.append((msg, Rejection("refused", f"the producer refused the output: {exc.args[0].str()}")))
+                continue
             written += 1
         if single:
             out_by_topic[main_topic] = written
         return out_by_topic
+
+    @staticmethod
+    def _too_large(pairs: Any, key: bytes | None, headers: list[tuple[str, bytes]], room: dict[str, int]) -> str | None:
+        """Why an output does not fit its topic (sizes only), or None when every one fits."""
+        for topic, value in pairs:
+            size = record_size(value, key, headers)
+            if size > room[topic]:
+                return f"the anonymised record for {topic} is {size} bytes, over the topic's limit of {room[topic]}"
+        return None
 
     def _new_key(self, raw_key: bytes) -> bytes:
         """The output key of a raw key not cached yet: 32 hex digits of its keyed hash."""
@@ -359,7 +437,11 @@ class Worker:
         headers = dlq_headers(
             rejection, msg.topic(), msg.partition(), msg.offset(), event_id_bytes(msg.headers()), self.policy.version
         )
-        produce(self.delivery.dlq_producer, self.domain.dlq_topic, msg.value(), msg.key(), headers)
+        value, key = msg.value(), msg.key()
+        room = self.limits.fits(self.domain.dlq_topic)
+        if record_size(value, key, headers) > room:  # it cannot go as it came: a bounded envelope instead
+            value, key, headers = envelope(value, key, headers, room)
+        produce(self.delivery.dlq_producer, self.domain.dlq_topic, value, key, headers)
 
     def _consumer_event(self, msg: Message, ends: list[tuple[int, int]]) -> None:
         error: KafkaError = msg.error()
