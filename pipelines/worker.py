@@ -78,6 +78,14 @@ KEYSTORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 _KEY_CACHE = 100_000
 
 
+MAX_CONSUMER_REPLACEMENTS = 3
+CONSUMER_REPLACE_WINDOW = 600.0
+
+
+class ConsumerFenced(Exception):
+    """The consumer hit a fatal error (fenced); the batch in hand is dropped uncommitted and read again."""
+
+
 @dataclass
 class WorkerOptions:
     domain: str
@@ -157,10 +165,7 @@ class Worker:
         self.watcher = PolicyWatcher(self.source, domain.name, policy, self.options.policy_poll_seconds)
         self.key_watcher = SharedKeyWatcher(self._keystore, domain.name)
         self._activate(policy)
-        group = self.options.group_id or f"deid-pipeline-{domain.name}"
-        self.consumer = worker_consumer(
-            settings, group, self.options.instance_id, self.catch_up is not None, self.options.session_timeout_seconds
-        )
+        self.consumer = self._subscribed_consumer()
         sizes = self.limits.producer_config()
         if self.options.exactly_once:
             self.delivery: AtLeastOnce | ExactlyOnce = ExactlyOnce(
@@ -168,14 +173,43 @@ class Worker:
             )
         else:
             self.delivery = AtLeastOnce(settings, self.consumer, sizes)
-        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_revoke}
-        if self.catch_up is not None:
-            callbacks["on_assign"] = self.catch_up.on_assign
-        self.consumer.subscribe([domain.raw_topic], **callbacks)
         if self.options.metrics_port is not None:
             self._metrics_server = MetricsServer(self.metrics, self.options.metrics_port).start()
             self.summary.metrics_port = self._metrics_server.port
             log.info("metrics on http://127.0.0.1:%d/metrics", self._metrics_server.port)
+
+    def _subscribed_consumer(self) -> Any:
+        group = self.options.group_id or f"deid-pipeline-{self.domain.name}"
+        consumer = worker_consumer(
+            self.settings, group, self.options.instance_id, self.catch_up is not None,
+            self.options.session_timeout_seconds,
+        )  # fmt: skip
+        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_revoke}
+        if self.catch_up is not None:
+            callbacks["on_assign"] = self.catch_up.on_assign
+        consumer.subscribe([self.domain.raw_topic], **callbacks)
+        return consumer
+
+    def _replace_consumer(self, reason: str) -> None:
+        """A consumer the broker fenced after an outage (its session timed out while the broker was away, and
+        its static membership was taken over by its own rejoin) is replaced by a new one: it resumes from
+        the committed offsets. The same in a loop means another live worker uses this --instance-id."""
+        now = time.monotonic()
+        self._replaced = [t for t in getattr(self, "_replaced", []) if now - t < CONSUMER_REPLACE_WINDOW] + [now]
+        if len(self._replaced) > MAX_CONSUMER_REPLACEMENTS:
+            raise DeidError(
+                f"the consumer of {self.domain.raw_topic} was fenced {len(self._replaced)} times in "
+                f"{CONSUMER_REPLACE_WINDOW:g}s ({reason}): another live worker has --instance-id "
+                f"{self.options.instance_id}; give each worker of the domain its own"
+            )
+        log.warning("%s: the consumer was fenced (%s); resuming with a new one from the committed offsets",
+                    self.domain.name, reason)  # fmt: skip
+        self.delivery.abort()
+        try:
+            self.consumer.close()
+        except Exception as exc:  # it is dead already; the new one takes over
+            log.info("closing the fenced consumer: %s", type(exc).__name__)
+        self.consumer = self.delivery.consumer = self._subscribed_consumer()
 
     def _activate(self, policy: Policy) -> None:
         """Compile, register the schemas, create missing output topics, report lineage; then switch."""
@@ -238,8 +272,11 @@ class Worker:
                 if self.catch_up is not None and self.catch_up.finished():
                     break
                 messages = self._next_batch()
-                if messages:
-                    self._batch(messages)
+                try:
+                    if messages:
+                        self._batch(messages)
+                except ConsumerFenced as exc:
+                    self._replace_consumer(str(exc))
                 self._maybe_switch_policy()
                 self.lineage.retry_pending()
         except KafkaException as exc:  # one line naming the Kafka failure, not an exception class
@@ -447,10 +484,8 @@ class Worker:
         error: KafkaError = msg.error()
         if error.code() == KafkaError._PARTITION_EOF:
             ends.append((msg.partition(), msg.offset()))
-        elif error.fatal():
-            fenced = error.code() in {KafkaError.FENCED_INSTANCE_ID, KafkaError._FENCED}
-            hint = " (another worker with the same --instance-id took over)" if fenced else ""
-            raise DeidError(f"the consumer of {self.domain.raw_topic} failed: {error.str()}{hint}")
+        elif error.fatal() or error.code() in {KafkaError._FATAL, KafkaError.FENCED_INSTANCE_ID, KafkaError._FENCED}:
+            raise ConsumerFenced(error.str())
         else:
             log.warning("consumer of %s: %s", self.domain.raw_topic, error.str())
 

@@ -64,6 +64,9 @@ def _wait_for(
         if worker is not None and worker.poll() is not None:
             raise AssertionError(f"the worker exited ({worker.returncode}) waiting for {what}: {worker.communicate()}")
         time.sleep(0.2)
+    if worker is not None:  # say what the worker said
+        worker.kill()
+        raise AssertionError(f"timed out after {timeout:g}s waiting for {what}: {worker.communicate()[1][-3000:]}")
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
 
@@ -122,7 +125,7 @@ def own_broker(tmp_path: Path) -> Iterator[tuple[Broker, EmbeddedKafka]]:
 
 def test_broker_killed_with_9_during_exactly_once(own_broker: tuple[Broker, EmbeddedKafka], tmp_path: Path) -> None:
     kafka, broker = own_broker
-    with registry(tmp_path / "registry") as registry_url:
+    with registry(tmp_path) as registry_url:
         env = pipeline_env(kafka, "channel", tmp_path, registry_url)
         total = 20_000
         ids = env.produce(total, seed=9)
