@@ -188,6 +188,7 @@ def test_catalog_down_mid_run(kafka: Broker, tmp_path: Path, registry_url: str) 
         after = env.produce(20, seed=3)
         _wait_for(lambda: len(_ids(env, env.domain.anonymised_topic)) == 81, "output after the outage", 60, worker)
         _stdout, stderr = _stop(worker)
+        pipeline = catalog_entity(catalog, env.name)
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -200,7 +201,6 @@ def test_catalog_down_mid_run(kafka: Broker, tmp_path: Path, registry_url: str) 
     assert all(by_id[e][0] == "1" for e in before + during)  # de-identified during the outage, with v1
     assert all(by_id[e][1]["user_id"] != env.raw_values[e]["user_id"] for e in before + during)
     assert all(by_id[e][0] == "2" and by_id[e][1]["tv_show"] == "REDACTED_CONTENT" for e in after)
-    pipeline = catalog_entity(catalog, env.name)
     assert pipeline["attributes"]["policyVersion"] == 2 and pipeline["attributes"]["state"] == "stopped"
 
 
