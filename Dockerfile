@@ -46,6 +46,7 @@ FROM runtime
 COPY --from=jars /opt/kafka /opt/kafka
 COPY --from=jars /opt/deid-data/spark-jars /opt/spark-jars
 COPY docker/kafka/*.sh /opt/kafka/bin/
+COPY docker/http-ok /usr/local/bin/http-ok
 RUN useradd --create-home --uid 10001 deid \
  && mkdir -p /home/deid/.deid /var/lib/kafka/data \
  && chown deid:deid /home/deid/.deid /var/lib/kafka/data

@@ -30,23 +30,38 @@ podman_service_stop() {
 }
 
 # Without systemd podman never runs health checks by itself, so `depends_on: condition: service_healthy`
-# would wait forever: run each container's check every few seconds until it is healthy, then every 30 s
-# (as the compose file's intervals would). Containers of compose project $1 only.
+# would wait forever: run each container's check at its own interval (as Docker would; at most every 5 s
+# while it is still starting). Containers of compose project $1 only.
+_healthcheck_interval() {
+  local spec seconds
+  spec="$(podman inspect --format '{{.Config.Healthcheck.Interval}}' "$1" 2>/dev/null || true)"
+  case "$spec" in
+    *m*s) local rest=${spec#*m}; rest=${rest%s}; seconds=$(( ${spec%%m*} * 60 + ${rest%%.*} )) ;;
+    *s) seconds=${spec%s}; seconds=${seconds%%.*} ;;
+    *) seconds=30 ;;
+  esac
+  [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || seconds=30
+  echo "$seconds"
+}
+
 healthcheck_runner_start() {
   local project="$1"
   (
-    declare -A last=()
+    declare -A last=() every=()
     while true; do
       now=$(date +%s)
       while read -r id status; do
         [[ -n "$id" ]] || continue
-        if [[ "$status" == healthy && $((now - ${last[$id]:-0})) -lt 30 ]]; then continue; fi
+        [[ -n "${every[$id]:-}" ]] || every[$id]=$(_healthcheck_interval "$id")
+        wait_for=${every[$id]}
+        [[ "$status" == starting && $wait_for -gt 5 ]] && wait_for=5
+        (( now - ${last[$id]:-0} >= wait_for )) || continue
         last[$id]=$now
         podman healthcheck run "$id" >/dev/null 2>&1 || true
       done < <(podman ps --filter "label=com.docker.compose.project=$project" \
-                 --format '{{.ID}} {{.Status}}' 2>/dev/null | grep -E '\((healthy|unhealthy|starting)\)' \
-                 | sed -E 's/^([0-9a-f]+) .*\((healthy|unhealthy|starting)\).*/\1 \2/')
-      sleep 3
+                 --format '{{.ID}} {{.Status}}' 2>/dev/null \
+                 | sed -nE 's/^([0-9a-f]+) .*\((healthy|unhealthy|starting)\).*/\1 \2/p')
+      sleep 1
     done
   ) >/dev/null 2>&1 &
   echo $! >"$DEID_PODMAN_DIR/healthcheck-runner.pid"
