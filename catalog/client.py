@@ -5,7 +5,7 @@ code runs against Apache Atlas; the few deid-only calls (`audit_feed`, `record_a
 Connection failures and 5xx answers are retried with exponential backoff; other failures raise a
 typed `CatalogError` carrying Atlas's errorCode.
 
-    client = CatalogClient.from_settings(load_settings())
+    client = CatalogClient.from_settings(settings)
     result = client.upsert_entities([entity("kafka_topic", {...}, guid="-1")])
     topic_guid = assigned_guid(result, "-1")
 """
@@ -20,10 +20,19 @@ from typing import Any
 
 import requests
 
+from catalog.client_errors import (
+    BadRequest,
+    CatalogError,
+    CatalogUnavailable,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServerError,
+    Unauthorized,
+)
 from catalog.payloads import all_of, any_of, assigned_guid, classification, criterion, entity, object_id
 from catalog.policy_api import PolicyMethods
 from deid.credentials import DEFAULT_CATALOG_USER, catalog_credentials
-from deid.errors import DeidError
 from deid.settings import Settings
 
 __all__ = [
@@ -54,43 +63,6 @@ DEID = "/api/deid/v1"
 DEFAULT_USER = DEFAULT_CATALOG_USER
 default_credentials = catalog_credentials
 _RETRY_STATUSES = {500, 502, 503, 504}
-
-
-class CatalogError(DeidError):
-    """A catalog request failed; `status` is the HTTP status (0 when unreachable)."""
-
-    def __init__(self, message: str, *, status: int = 0, error_code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-
-
-class BadRequest(CatalogError):
-    pass
-
-
-class Unauthorized(CatalogError):
-    pass
-
-
-class Forbidden(CatalogError):
-    pass
-
-
-class NotFound(CatalogError):
-    pass
-
-
-class Conflict(CatalogError):
-    pass
-
-
-class ServerError(CatalogError):
-    pass
-
-
-class CatalogUnavailable(CatalogError):
-    """The catalog could not be reached (after retries)."""
 
 
 _ERRORS: dict[int, type[CatalogError]] = {

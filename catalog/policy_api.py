@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from catalog.client_errors import NotFound
 from deid.policy import Policy
 
 POLICIES = "/api/deid/v1/policies"
@@ -55,8 +56,6 @@ class PolicyMethods:
         return None if document is None else Policy.from_document(document, source=f"{domain} policy v{version}")
 
     def _or_none(self, method: str, path: str) -> Any:
-        from catalog.client import NotFound
-
         try:
             return self.request(method, path)
         except NotFound:

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-NON_PII = "NON_PII"
-FREE_TEXT = "FREE_TEXT"
+from deid.tags import FREE_TEXT, NON_PII
+
+__all__ = ["FREE_TEXT", "NON_PII", "EffectiveTag", "effective_tag", "parse_evidence"]
 
 
 @dataclass(frozen=True)

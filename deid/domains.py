@@ -1,11 +1,16 @@
-"""The domain registry: event families, their fields, subject, consent and topic names."""
+"""The domain registry: event families, their fields, subject, consent and topic names.
+
+The catalog owns the domains (`deid_domain` entities); this file is the model they carry, the
+`DomainSource` interface everything reads them through, and the seed: `deid/domains.yaml` plus the
+config file's `domains:` (`load_registry`), which the catalog imports on its first start and producers
+fall back to when the catalog cannot be reached (`FallbackDomains`).
+"""
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -70,6 +75,11 @@ class Domain(_Strict):
     subject_field: str | None
     event_time_field: str | None = None
     consent: ConsentSpec | None = None
+    region: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9-]{0,31}$",
+        description="Region its raw data is collected in (default: the raw cluster's, DEID_REGION)",
+    )
     fields: dict[str, FieldSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -99,9 +109,33 @@ class Domain(_Strict):
     def topics(self) -> tuple[str, str, str]:
         return self.raw_topic, self.anonymised_topic, self.dlq_topic
 
+    def to_document(self) -> dict[str, Any]:
+        """The definition as plain JSON, without the name (the shape of a `domains:` entry): what the catalog
+        stores, so every field of this model, present and future, travels with the domain."""
+        return self.model_dump(mode="json", exclude={"name"})
+
+
+@runtime_checkable
+class DomainSource(Protocol):
+    """Where a process reads domains: the catalog (`catalog.domain_api.CatalogDomains`), a fixed registry
+    (`DomainRegistry`: the seed, a test's own domains) or the catalog with the seed behind it
+    (`FallbackDomains`, producers only)."""
+
+    def get(self, name: str) -> Domain:
+        """The domain called `name`; DomainError naming the known ones if there is none."""
+        ...
+
+    def registry(self) -> DomainRegistry:
+        """Every domain known now."""
+        ...
+
+    def describe(self) -> str:
+        """Where the domains come from, for messages (no credentials)."""
+        ...
+
 
 class DomainRegistry:
-    """The validated set of domains, looked up by name."""
+    """The validated set of domains, looked up by name (a `DomainSource` that never changes)."""
 
     def __init__(self, domains: dict[str, Domain]) -> None:
         self._domains = dict(sorted(domains.items()))
@@ -126,10 +160,57 @@ class DomainRegistry:
         """The named domains (each checked), or all when `names` is empty or None."""
         return [self.get(n) for n in names] if names else list(self)
 
+    def registry(self) -> DomainRegistry:
+        return self
+
+    def describe(self) -> str:
+        return "the domain seed (deid/domains.yaml and the config file's domains:)"
+
+
+class SourceUnavailable(DomainError):
+    """A domain source could not be read at all (e.g. the catalog is down), as opposed to an unknown name."""
+
+
+class FallbackDomains:
+    """`primary` (the catalog) first; `fallback` (the seed) when the primary cannot be read or lacks the name.
+    Only producers use it: they may run before, or away from, the catalog."""
+
+    def __init__(self, primary: DomainSource, fallback: DomainSource, warn: Any = None) -> None:
+        self.primary, self.fallback, self.warn = primary, fallback, warn
+
+    def get(self, name: str) -> Domain:
+        try:
+            return self.primary.get(name)
+        except DomainError as exc:
+            try:
+                domain = self.fallback.get(name)
+            except DomainError:
+                raise DomainError(f"{exc} (and not in {self.fallback.describe()} either)") from None
+            if self.warn is not None:
+                self.warn(f"domain {name!r} read from {self.fallback.describe()}: {exc}")
+            return domain
+
+    def registry(self) -> DomainRegistry:
+        try:
+            primary = self.primary.registry()
+        except SourceUnavailable as exc:
+            if self.warn is not None:
+                self.warn(f"domains read from {self.fallback.describe()}: {exc}")
+            return self.fallback.registry()
+        return DomainRegistry({**{d.name: d for d in self.fallback.registry()}, **{d.name: d for d in primary}})
+
+    def describe(self) -> str:
+        return f"{self.primary.describe()}, else {self.fallback.describe()}"
+
 
 def _builtin_document() -> dict[str, Any]:
     text = resources.files("deid").joinpath("domains.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def parse_domain(name: str, body: Any, source: str) -> Domain:
+    """One `{name: definition}` entry validated; errors name the source, the domain and the key."""
+    return parse_domains({name: body}, source)[name]
 
 
 def parse_domains(document: Any, source: str) -> dict[str, Domain]:
@@ -182,4 +263,4 @@ def load_registry(settings: Any | None = None) -> DomainRegistry:
     overrides = getattr(settings, "domains", None)
     if not overrides:
         return _cached_builtin()
-    return build_registry(overrides, source=os.environ.get(CONFIG_ENV, "config file"))
+    return build_registry(overrides, source=getattr(settings, "config_source", CONFIG_ENV))

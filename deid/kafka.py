@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
+from deid.credentials import catalog_credentials
 from deid.errors import ConfigError, KafkaUnavailableError
 from deid.settings import Settings
 
@@ -98,8 +99,6 @@ def make_registry_client(settings: Settings, **overrides: Any) -> SchemaRegistry
         "retries.max.wait.ms": 1000,
     }
     if settings.schema_registry_url is None:  # the catalog's own registry: the catalog's users and roles
-        from deid.credentials import catalog_credentials
-
         try:
             user, password = catalog_credentials(settings)
             config["basic.auth.user.info"] = f"{user}:{password}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from deid.errors import ConfigError
@@ -37,6 +37,7 @@ _SECRET_FIELDS = {
     "keystore_url",
     "catalog_password",
     "admin_password",
+    "s3_secret_key",
 }
 _FERNET_KEY = re.compile(r"^[A-Za-z0-9_-]{43}=$")
 
@@ -88,6 +89,7 @@ class Settings(BaseSettings):
     """deid's configuration. Field `x` is read from `DEID_X` or key `x` of the config file."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+    _config_file: str | None = PrivateAttr(default=None)
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Raw-side Kafka bootstrap servers")
     kafka_bootstrap_out: str | None = Field(
@@ -105,6 +107,9 @@ class Settings(BaseSettings):
         description="embedded: first start creates user admin with a generated password in "
         "<data_dir>/catalog/admin-password; production: no default password, DEID_ADMIN_PASSWORD or "
         "`deid catalog user add` must set one",
+    )
+    catalog_max_request_mb: int = Field(
+        64, ge=1, le=4096, description="Largest request body the catalog accepts, in MiB (larger: 413)"
     )
     catalog_user: str | None = Field(None, description="User the catalog client authenticates as (default: admin)")
     catalog_password: SecretStr | None = Field(
@@ -149,6 +154,18 @@ class Settings(BaseSettings):
     )
     # Config-file only: domains merged over the built-in registry by name.
     domains: dict[str, Any] = Field(default_factory=dict)
+    # Regions (deid/regions.py): where the raw Kafka cluster and the anonymised one sit.
+    region: str = Field("eu", pattern=r"^[a-z][a-z0-9-]{0,31}$", description="Region of the raw-side Kafka cluster")
+    region_out: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{0,31}$", description="Region of the anonymised-side cluster (default: region)"
+    )
+    # Config-file (or JSON in the environment): bucket prefixes and folders with their region and side.
+    storage_locations: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Storage locations: [{name, uri: s3a://bucket/prefix/, region, side: raw|anonymised, endpoint}]",
+    )
+    s3_access_key: str | None = Field(None, description="Access key of the S3-compatible storage (batch runs)")
+    s3_secret_key: SecretStr | None = Field(None, description="Secret key of the S3-compatible storage")
     nlp_engine: str = Field(
         "auto",
         description="NLP engine for names/places: auto, spacy:<installed model or path>, deid (offline model), blank",
@@ -263,11 +280,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Settings:
+        self._config_file = os.environ.get(CONFIG_ENV)  # the file the YAML source read, at the same moment
         if self.kafka_home is None:
             self.kafka_home = self.data_dir / "kafka"
         if self.spark_jars_dir is None:
             self.spark_jars_dir = self.data_dir / "spark-jars"
         return self
+
+    @property
+    def config_source(self) -> str:
+        """Where config-file keys (e.g. `domains:`) come from, for messages: the DEID_CONFIG file."""
+        return self._config_file or "config file"
 
     @property
     def bootstrap_out(self) -> str:

@@ -19,15 +19,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from catalog.client import CatalogClient, CatalogError, CatalogUnavailable
+from catalog.tags import effective_tag
 from deid.errors import ConfigError, DeidError
 from deid.policy import Policy
 from deid.settings import Settings
-from pipelines.policy_source import LineageSink, LoggingSink, PipelineLineage
+from deid.tags import PIPELINE_TYPE
+from pipelines.policy_source import LineageSink, LoggingSink, PipelineLineage, PolicySource
 from pipelines.reidentify import AuthorizationError
 
 log = logging.getLogger(__name__)
 
-PIPELINE_TYPE = "deid_pipeline"
 TOPIC_TYPE = "kafka_topic"
 REIDENTIFY_ROLES = ("steward", "admin")
 
@@ -99,6 +100,11 @@ def pipeline_entities(lineage: PipelineLineage, state: str) -> list[dict[str, An
     return [*(_topic(t, cluster) for t in topics), pipeline]
 
 
+def catalog_policy_source(settings: Settings) -> PolicySource:
+    """The catalog (its latest published version of each domain's policy), as the configured user."""
+    return CatalogPolicySource(catalog_client(settings))
+
+
 class CatalogLineageSink:
     def __init__(self, client: CatalogClient) -> None:
         self.client = client
@@ -165,3 +171,35 @@ class CatalogAuditSink:
             raise DeidError(
                 f"re-identification of {domain} cannot start: the catalog did not audit it ({exc})"
             ) from None
+
+
+def pii_tags(client: CatalogClient, topic: str, cluster: str) -> dict[str, str] | None:
+    """Field path → PII entity of the topic's `avro_field`s (effective tag not NON_PII, suggested or confirmed: the
+    rule of publish validation), for the region guard; None when the catalog knows no field of it (unknown)."""
+    prefix, suffix = f"{topic}.", f"@{cluster}"
+    headers = client.search_all(
+        type_name="avro_field",
+        entity_filters={"attributeName": "qualifiedName", "operator": "startswith", "attributeValue": prefix},
+    )
+    found: dict[str, str] = {}
+    seen = 0
+    for header in headers:
+        name = str((header.get("attributes") or {}).get("qualifiedName", ""))
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        seen += 1
+        tag = effective_tag(client.get_classifications(header["guid"]))
+        if tag.is_pii:
+            found[name[len(prefix) : -len(suffix)]] = tag.entity
+    return dict(sorted(found.items())) if seen else None
+
+
+def source_pii_tags(source: object, topic: str, cluster: str) -> dict[str, str] | None:
+    """The tags when policies come from the catalog; None (unknown: every kept field counts) otherwise."""
+    if not isinstance(source, CatalogPolicySource):
+        return None
+    try:
+        return pii_tags(source.client, topic, cluster)
+    except CatalogUnavailable:
+        log.warning("the catalog is not reachable: every kept field counts as PII for the region guard")
+        return None

@@ -30,6 +30,7 @@ from deid.policy import (
 )
 from pipelines.keys.base import Keystore
 from pipelines.transforms import FieldContext, FieldFunction, TransformRegistry, TreatmentError, default_registry
+from pipelines.transforms.anonymize_text import TextAnalysis
 from pipelines.transforms.base import as_text
 from pipelines.transforms.encrypt import SubjectKeyCache
 from pipelines.transforms.registry import UnknownTransformError
@@ -86,6 +87,7 @@ class Plan:
         purposes: list[PurposePlan],
         uncovered: set[str],
         subject_keys: SubjectKeyCache | None = None,
+        batch_prepares: list[tuple[str, Callable[[list[Any]], Any]]] | None = None,
     ) -> None:
         self.domain = domain.name
         self.version = policy.version
@@ -100,6 +102,19 @@ class Plan:
         self._needs_consent = domain.consent is not None and (bool(purposes) or _uses_consent(policy))
         self._consent = _consent_reader(domain) if self._needs_consent else (lambda _record: None)
         self._subject_keys = subject_keys if subject_keys is not None and subject_keys.used else None
+        self._prepares = [(_getter(path), prepare) for path, prepare in batch_prepares or []]
+
+    def prepare_batch(self, records: list[Any]) -> None:
+        """Before a batch: let batch-aware field functions (anonymize_text) treat the batch's values in one
+        pass, so that `apply` then finds them done. Values that fail here fail again, per record, in `apply`."""
+        if not self._prepares:
+            return
+        rows = [r for r in records if type(r) is dict]
+        for read, prepare in self._prepares:
+            try:
+                prepare([read(r) for r in rows])
+            except Exception:  # never stop a batch here: apply() treats (or rejects) each record itself
+                continue
 
     def prefetch_subject_keys(self, records: Iterable[Any]) -> int:
         """Before a batch: fetch (or create, in one keystore transaction) the per-subject keys its records
@@ -174,11 +189,18 @@ def _apply_node(node: _Node, src: dict[str, Any], subject: Any, level: Any, unco
 
 
 def compile_policy(
-    policy: Policy, domain: Domain, keystore: Keystore, registry: TransformRegistry | None = None
+    policy: Policy,
+    domain: Domain,
+    keystore: Keystore,
+    registry: TransformRegistry | None = None,
+    *,
+    text_analysis: TextAnalysis | None = None,
 ) -> Plan:
-    """Check the policy against the domain and compile every rule once (PolicyError / PlanError if not)."""
+    """Check the policy against the domain and compile every rule once (PolicyError / PlanError if not).
+
+    `text_analysis` (the worker's NLP engine, from its settings) is what anonymize_text rules use."""
     check_policy(policy, domain, f"policy {policy.domain} v{policy.version}")
-    compiler = _Compiler(domain, keystore, registry or default_registry())
+    compiler = _Compiler(domain, keystore, registry or default_registry(), text_analysis)
     main = compiler.output("rules", policy.rules, domain.anonymised_topic, compiler.uncovered)
     purposes = [
         PurposePlan(
@@ -189,7 +211,7 @@ def compile_policy(
         )
         for purpose in policy.purposes
     ]
-    return Plan(policy, domain, main, purposes, compiler.uncovered, compiler.subject_keys)
+    return Plan(policy, domain, main, purposes, compiler.uncovered, compiler.subject_keys, compiler.prepares)
 
 
 @dataclass
@@ -201,10 +223,14 @@ class _Tree:
 
 
 class _Compiler:
-    def __init__(self, domain: Domain, keystore: Keystore, registry: TransformRegistry) -> None:
+    def __init__(
+        self, domain: Domain, keystore: Keystore, registry: TransformRegistry, text_analysis: TextAnalysis | None
+    ) -> None:
         self.domain, self.keystore, self.registry = domain, keystore, registry
+        self.text_analysis = text_analysis
         self.uncovered: set[str] = set()  # the main output's, shared with the Plan: nested levels report into it
         self.subject_keys = SubjectKeyCache(keystore, domain.name)  # one per plan: every per-subject rule
+        self.prepares: list[tuple[str, Callable[[list[Any]], Any]]] = []  # (plain object path, fn.prepare)
 
     def output(self, where: str, rules: dict[str, Rule], topic: str, uncovered: set[str]) -> _Output:
         tree = _Tree()
@@ -244,6 +270,9 @@ class _Compiler:
                 node.slots.append((key, _scalar_array_slot(fn, path)))
             else:
                 node.plain.append((key, None if _is_keep(rule) else fn))
+                prepare = getattr(fn, "prepare", None)
+                if prepare is not None and "[]" not in path:
+                    self.prepares.append((path, prepare))
         for key, (child, is_array, child_path) in tree.children.items():
             child_prefix = f"{child_path}[]." if is_array else f"{child_path}."
             sub = self._node(child, child_prefix, where, output)
@@ -256,7 +285,9 @@ class _Compiler:
             transform = self.registry.get(rule.treatment)
         except UnknownTransformError as exc:
             raise PlanError(f"{where}.{path}: {exc}") from None
-        context = FieldContext(path, self.domain.fields[path], self.domain, self.keystore, self.subject_keys)
+        context = FieldContext(
+            path, self.domain.fields[path], self.domain, self.keystore, self.subject_keys, self.text_analysis
+        )
         try:
             fn = transform.compile(rule.params, context)
         except TreatmentError as exc:  # a rule that cannot work here (e.g. names undetectable): refuse to start

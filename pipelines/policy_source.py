@@ -1,7 +1,7 @@
 """Where a worker gets its policy, and where it reports what it did: the seams to the catalog.
 
 `PolicySource.latest_published(domain)` gives the newest published policy of a domain (or None). Two
-sources exist: the catalog (`catalog_policy_source`, pipelines/catalog_binding.py) and a
+sources exist: the catalog (`pipelines.catalog_binding.catalog_policy_source`) and a
 reviewed policy file (`FilePolicySource`, "policy as code": `deid pipeline run DOMAIN --policy-file P`,
 re-read when the file changes). `PolicyWatcher` polls a source every few seconds and hands the worker a
 policy only when its version differs from the one running.
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from deid.errors import ConfigError
 from deid.policy import Policy, PolicyError
@@ -86,13 +86,6 @@ class StaticPolicySource:
 
     def latest_published(self, domain: str) -> Policy | None:
         return self.policy if self.policy.domain == domain and self.policy.status == "published" else None
-
-
-def catalog_policy_source(settings: Any) -> PolicySource:
-    """The catalog (its latest published version of each domain's policy), as the configured user."""
-    from pipelines.catalog_binding import CatalogPolicySource, catalog_client
-
-    return CatalogPolicySource(catalog_client(settings))
 
 
 class PolicyWatcher:

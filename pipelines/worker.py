@@ -21,6 +21,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, TopicPartition
@@ -30,8 +31,10 @@ from deid.errors import ConfigError, DeidError
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_registry_client, reachable_admin
 from deid.policy import Policy
+from deid.regions import Egress, check_egress
 from deid.settings import Settings
 from pipelines.avro import AvroEncodeError
+from pipelines.catalog_binding import source_pii_tags
 from pipelines.catch_up import CatchUp
 from pipelines.delivery import (
     AtLeastOnce,
@@ -66,6 +69,7 @@ from pipelines.policy_source import (
 )
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
+from pipelines.transforms.anonymize_text import TextAnalysis
 from pipelines.transforms.fastcrypto import KeyedHmac
 
 log = logging.getLogger(__name__)
@@ -100,12 +104,13 @@ class Worker:
         source: PolicySource,
         lineage: LineageSink | None = None,
         keystore: Keystore | None = None,
-        compile_plan: Any = compile_policy,
+        compile_plan: Any = None,
     ) -> None:
         self.settings, self.options, self.source = settings, options, source
         self.lineage: LineageSink = lineage or LoggingSink()
         self.domain: Domain = load_registry(settings).get(options.domain)
-        self.compile_plan = compile_plan
+        # The plan compiler gets this worker's NLP engine (anonymize_text), never the environment's.
+        self.compile_plan = compile_plan or partial(compile_policy, text_analysis=TextAnalysis(settings))
         self.summary = Summary(self.domain.name)
         self.metrics = PipelineMetrics(self.domain.name)
         self.catch_up = CatchUp() if options.until_caught_up else None
@@ -169,8 +174,9 @@ class Worker:
             log.info("metrics on http://127.0.0.1:%d/metrics", self._metrics_server.port)
 
     def _activate(self, policy: Policy) -> None:
-        """Compile, register the schemas, create missing output topics, report lineage; then switch."""
+        """Guard, compile, register the schemas, create missing output topics, report lineage; then switch."""
         assert self._keystore is not None
+        self._check_region(policy)
         plan = self.compile_plan(policy, self.domain, self._keystore)
         encoders = register_encoders(policy, self.domain, self.registry)
         topics = list(output_topics(policy, self.domain))
@@ -193,6 +199,19 @@ class Worker:
         )
         self.lineage.pipeline_started(self._lineage)
         log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
+
+    def _check_region(self, policy: Policy) -> None:
+        """The region guard: an anonymised cluster in another region gets no PII kept in clear without an exemption."""
+        settings, domain = self.settings, self.domain
+        source_region, target_region = domain.region or settings.region, settings.region_out or settings.region
+        if target_region == source_region:
+            return
+        target = f"{domain.anonymised_topic} on {settings.bootstrap_out}"
+        egress = Egress(f"{domain.raw_topic}@{settings.cluster}", source_region, target, target_region, "anonymised")
+        for line in check_egress(egress, policy, source_pii_tags(self.source, domain.raw_topic, settings.cluster)):
+            log.warning(
+                "%s: region guard: exempted rule %s lets PII cross to region %s", domain.name, line, target_region
+            )
 
     def _maybe_switch_policy(self) -> None:
         if self.key_watcher.rotated():
@@ -289,6 +308,7 @@ class Worker:
         self.delivery.begin()
         plan = self.plan
         plan.prefetch_subject_keys(record for _, record in decoded)
+        plan.prepare_batch([record for _, record in decoded])  # e.g. anonymize_text: one analyzer pass per batch
         skipped_before = [p.skipped for p in plan.purposes]
         out_by_topic = self._treat(decoded, rejected)
         for msg, rejection in rejected:

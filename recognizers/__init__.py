@@ -1,6 +1,6 @@
 """recognizers: everything Presidio for deid (see DESIGN.md and README "Recognizers").
 
-- `build_analyzer(settings=None, *, engine=None, extra_dirs=())`: the process's AnalyzerEngine.
+- `build_analyzer(settings, *, engine=None, extra_dirs=())`: the process's AnalyzerEngine.
 - `analyze_values(analyzer, values, ...)`: many short values at once (schema inference).
 - `engine_choice(settings)`: which NLP engine is in force and why (`detects_names`).
 - `MIN_SCORE`: the score from which a result counts as a finding.

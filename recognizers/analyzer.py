@@ -1,4 +1,4 @@
-"""`build_analyzer()`: the one Presidio AnalyzerEngine of a process, with deid's recognizers in it.
+"""`build_analyzer(settings)`: the one Presidio AnalyzerEngine of a process, with deid's recognizers in it.
 
 Contents: Presidio's predefined English recognizers (with PhoneRecognizer and EmailRecognizer swapped
 for deid's EU-wide and offline versions), deid's own recognizers (`recognizers.custom`), the YAML
@@ -22,7 +22,7 @@ from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 
-from deid.settings import Settings, load_settings
+from deid.settings import Settings
 from recognizers.custom import CUSTOM_RECOGNIZERS, REPLACED_BUILTINS
 from recognizers.engine import LANGUAGE, EngineChoice, OfflineSpacyNlpEngine, choose_engine, create_nlp_engine
 from recognizers.yaml_loader import PACKAGE_YAML_DIR, load_yaml_recognizers
@@ -99,9 +99,8 @@ def _nlp_engine(choice: EngineChoice) -> OfflineSpacyNlpEngine:
     return create_nlp_engine(choice)
 
 
-def engine_choice(settings: Settings | None = None, *, engine: str | None = None) -> EngineChoice:
+def engine_choice(settings: Settings, *, engine: str | None = None) -> EngineChoice:
     """The NLP engine `build_analyzer` uses for these settings (kind, model, reason, detects_names)."""
-    settings = settings or load_settings()
     return _engine_choice(engine or settings.nlp_engine)
 
 
@@ -125,14 +124,13 @@ def build_registry(nlp_engine: OfflineSpacyNlpEngine, folders: Iterable[Path]) -
 
 
 def build_analyzer(
-    settings: Settings | None = None, *, engine: str | None = None, extra_dirs: Iterable[Path | str] = ()
+    settings: Settings, *, engine: str | None = None, extra_dirs: Iterable[Path | str] = ()
 ) -> DeidAnalyzerEngine:
     """The process's AnalyzerEngine for this configuration (built on first call, then reused).
 
     `engine` overrides the `nlp_engine` setting; `extra_dirs` adds YAML recognizer folders. Raises
     ConfigError for a missing model, a missing folder or a bad YAML file (naming the file and key).
     """
-    settings = settings or load_settings()
     spec = engine or settings.nlp_engine
     folders = yaml_dirs(settings, extra_dirs)
     key = (spec, folders)

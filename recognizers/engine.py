@@ -27,6 +27,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from deid.errors import ConfigError
+from recognizers.ner import MODEL_DIR, model_available
 
 logger = logging.getLogger("deid.recognizers")
 
@@ -105,10 +106,6 @@ class ModelProbe:
 
     def deid_model(self) -> tuple[Path | None, str]:
         """deid's offline model directory if usable, else None and why not."""
-        try:
-            from recognizers.ner import MODEL_DIR, model_available
-        except ImportError:
-            return None, "the offline model package recognizers.ner is not installed"
         if not model_available():
             return None, f"the offline model is missing from {MODEL_DIR}"
         return Path(MODEL_DIR), ""

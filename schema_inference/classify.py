@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Protocol
 
+from deid.tags import FREE_TEXT, NON_PII
 from schema_inference.profile import ProfileSummary
 from schema_inference.stats import FieldProfile
 
-NON_PII = "NON_PII"
-FREE_TEXT = "FREE_TEXT"
 DATE_TIME = "DATE_TIME"
 
 
@@ -92,6 +91,12 @@ NAME_HINTS: tuple[NameHint, ...] = (
         "firstname lastname fullname surname forename givenname familyname middlename maidenname "
         "vorname nachname prenom cognome nazwisko imie voornaam achternaam apellido apellidos",
         "name nom nombre naam nome customername username personname contactname displayname",
+    ),
+    _hint(
+        "person role",
+        "PERSON",
+        "doctor physician nurse clinician therapist dentist surgeon supportagent salesagent driver courier "
+        "teacher tutor manager supervisor employee staff clerk cashier author presenter actor artist referee coach",
     ),
     _hint(
         "address",
@@ -204,6 +209,7 @@ def analyze_values(
     are analysed once) with the field's name words as context ("card", "number" raise a card's score).
     Findings below `min_score` (default `recognizers.MIN_SCORE`) do not count.
     """
+    # start-up: Presidio and spaCy load on the executors that classify, not in every process importing this.
     from recognizers import MIN_SCORE
     from recognizers import analyze_values as analyze_batch
 
@@ -235,8 +241,10 @@ class FieldDecision:
     mean_score: float = 0.0
     max_score: float = 0.0
     analysed: int = 0
-    text_entities: tuple[str, ...] = ()  # for FREE_TEXT: the entities to anonymise inside the text
+    text_entities: tuple[str, ...] = ()  # for FREE_TEXT (and URL): the entities to anonymise inside the text
     name_signal: str | None = None  # e.g. "phone (a_party)"
+    role: str | None = None  # what structure says the field is: event_time, birth_date, catalogue, … (structural.py)
+    signals: dict[str, Any] = field(default_factory=dict, compare=False)  # structural signals, for the evidence
 
     @property
     def is_pii(self) -> bool:

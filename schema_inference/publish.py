@@ -20,17 +20,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from confluent_kafka.schema_registry import Schema
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
 from catalog.client import CatalogClient, NotFound, assigned_guid, entity, object_id
 from deid.errors import DeidError
+from deid.kafka import make_registry_client
 from deid.settings import Settings
-from schema_inference.classify import FREE_TEXT, NON_PII, FieldDecision, Findings
+from deid.tags import FREE_TEXT, NON_PII, PII
+from schema_inference.classify import FieldDecision, Findings
 from schema_inference.job import InferenceResult
 from schema_inference.stats import FieldProfile
 
 MAX_EXAMPLES = 3
 _KEPT_SEPARATORS = frozenset(" -_.@/:+,()")
 _TYPE_ORDER = ("record", "array", "map", "string", "double", "long", "int", "boolean")
-PII_SUPERTYPE = "PII"
+PII_SUPERTYPE = PII
 
 
 # --- names ----------------------------------------------------------------------------------------------
@@ -92,6 +97,9 @@ def evidence(decision: FieldDecision, profile: FieldProfile, findings: Findings,
         "examples": masked_examples(profile),
         "reason": decision.explanation,
         "format": profile.format,
+        "role": decision.role,
+        "structure": decision.signals,
+        "entities_inside": list(decision.text_entities),
         "inferred_at": when,
     }
 
@@ -193,11 +201,6 @@ def is_stale(existing: Mapping[str, Any], current: str) -> bool:
 def register_raw_schema(settings: Settings, result: InferenceResult) -> tuple[int, int]:
     """Register the inferred schema under `<raw_topic>-value`: (schema id, version). Registering the same
     schema again returns the existing version."""
-    from confluent_kafka.schema_registry import Schema
-    from confluent_kafka.schema_registry.error import SchemaRegistryError
-
-    from deid.kafka import make_registry_client
-
     subject = value_subject(result.topic)
     client = make_registry_client(settings)
     schema = Schema(json.dumps(result.schema, separators=(",", ":")), "AVRO")

@@ -5,24 +5,27 @@ both call `run_inference`; progress goes to stderr, the summary is the caller's 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from catalog.client import CatalogClient
 from deid.domains import Domain, load_registry
 from deid.errors import ConfigError
 from deid.policy import Policy
 from deid.settings import Settings
+from recognizers import build_analyzer, engine_choice
 from schema_inference.classify import DEFAULT_THRESHOLDS, Analyzer, Thresholds
 from schema_inference.draft import draft_policy
 from schema_inference.job import InferenceResult, Progress, classify, infer_domain, stderr_progress
 from schema_inference.profile import DEFAULT_SAMPLE
 from schema_inference.publish import PublishReport, publish_to_catalog, register_raw_schema
+from schema_inference.spark import spark_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-    from catalog.client import CatalogClient
 
 
 @dataclass
@@ -37,10 +40,9 @@ class RunOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _default_analyzer_factory() -> Callable[[], Analyzer]:
-    from recognizers import build_analyzer
-
-    return build_analyzer  # type: ignore[return-value]
+def _default_analyzer_factory(settings: Settings) -> Callable[[], Analyzer]:
+    """The executors' analyzer: the driver's settings travel with the (pickled) factory."""
+    return partial(build_analyzer, settings)  # type: ignore[return-value]
 
 
 def run_inference(
@@ -56,20 +58,15 @@ def run_inference(
     client: CatalogClient | None = None,
     analyzer_factory: Callable[[], Analyzer] | None = None,
     progress: Progress | None = stderr_progress,
+    reader: Callable[[SparkSession, Progress], InferenceResult] | None = None,
 ) -> RunOutcome:
     """Infer, classify and (unless `publish` is False) publish one domain. A given `spark` session is
-    reused and left running; otherwise one is started on `master` and stopped at the end."""
-    import time
-
-    from recognizers import engine_choice
-    from schema_inference.spark import spark_session
-
+    reused and left running; otherwise one is started on `master` and stopped at the end. `reader`
+    replaces phase 1 (reading the raw topic), e.g. with the files of a bucket prefix (batch.infer)."""
     say = progress or (lambda _message: None)
     spec = domain if isinstance(domain, Domain) else load_registry(settings).get(domain)
     own_client = None
     if publish and client is None:
-        from catalog.client import CatalogClient
-
         client = own_client = CatalogClient.from_settings(settings)
     try:
         if client is not None:
@@ -77,15 +74,19 @@ def run_inference(
         choice = engine_choice(settings)
         session = spark or spark_session(settings, master=master, app_name=f"deid-infer-{spec.name}")
         try:
-            say(f"{spec.name}: phase 1/3 reading and profiling {spec.raw_topic}")
-            result = infer_domain(settings, spec, session, sample=sample, max_events=max_events, progress=say)
+            if reader is not None:
+                say(f"{spec.name}: phase 1/3 reading and profiling files")
+                result = reader(session, say)
+            else:
+                say(f"{spec.name}: phase 1/3 reading and profiling {spec.raw_topic}")
+                result = infer_domain(settings, spec, session, sample=sample, max_events=max_events, progress=say)
             if result.corrupt:
                 shapes = ", ".join(
                     f"{e.reason} {e.shape} at {e.partition}:{e.offset}" for e in result.profile.corrupt_examples
                 )
                 say(f"{spec.name}: {result.corrupt:,} corrupt record(s) skipped, e.g. {shapes}")
             say(f"{spec.name}: phase 2/3 classifying sampled values on the executors ({choice.describe()})")
-            classify(session, result, analyzer_factory or _default_analyzer_factory(), thresholds, progress=say)
+            classify(session, result, analyzer_factory or _default_analyzer_factory(settings), thresholds, progress=say)
         finally:
             if spark is None:
                 session.stop()

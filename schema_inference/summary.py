@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from deid.cli.output import print_table
 from deid.domains import Domain
+from deid.output import print_table
 from schema_inference.draft import field_rule
 from schema_inference.job import InferenceResult
 from schema_inference.stats import FieldProfile

@@ -7,13 +7,12 @@ plugs in here too: its router at `/` and a session-cookie authenticator in `app.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import make_url
@@ -23,30 +22,53 @@ from catalog.server import registry_binding
 from catalog.server.auth import BasicAuthenticator
 from catalog.server.bootstrap import ensure_bootstrap_types
 from catalog.server.context import CatalogContext
+from catalog.server.domains import DomainService
 from catalog.server.errors import AtlasError, Code, SafeJSONResponse, atlas_response, install_error_handlers
+from catalog.server.middleware import BodyLimit, SecurityHeaders, ShutdownAnswer
+from catalog.server.policies import PolicyService
+from catalog.server.routers import (
+    admin,
+    admin_ops,
+    audit,
+    classification,
+    domains,
+    entity,
+    glossary,
+    lineage,
+    policies,
+    search,
+    transfer,
+    types,
+    users,
+)
 from catalog.server.typedefs import TypeCache, TypeDefService
 from catalog.server.users import UserService
 from catalog.store.db import Store, WriteConflict, safe_url
 from catalog.store.migrate import upgrade
 from catalog.ui import mount as mount_ui
 from deid import __version__
+from deid.domains import load_registry
 from deid.errors import DeidError
-from deid.settings import Settings, load_settings
+from deid.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# "module:attribute" of each router, mounted in this order.
-ROUTERS: tuple[str, ...] = (
-    "catalog.server.routers.admin:router",
-    "catalog.server.routers.types:router",
-    "catalog.server.routers.entity:router",
-    "catalog.server.routers.classification:router",
-    "catalog.server.routers.audit:entity_router",
-    "catalog.server.routers.audit:router",
-    "catalog.server.routers.search:router",
-    "catalog.server.routers.lineage:router",
-    "catalog.server.routers.users:router",
-    "catalog.server.routers.policies:router",
+# One router per resource, mounted in this order.
+ROUTERS: tuple[APIRouter, ...] = (
+    admin.router,
+    types.router,
+    entity.router,
+    classification.router,
+    audit.entity_router,
+    audit.router,
+    search.router,
+    lineage.router,
+    users.router,
+    policies.router,
+    domains.router,
+    glossary.router,
+    admin_ops.router,
+    transfer.router,
 )
 # API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
 _NORMALIZED_PREFIXES = ("/api/", "/registry/")
@@ -54,7 +76,8 @@ _ROOT_PATHS = {"/registry"}
 
 
 def initialize(settings: Settings, store: Store) -> CatalogContext:
-    """Migrate the schema, create missing bootstrap typedefs and, at first start, the admin user."""
+    """Migrate the schema, create missing bootstrap typedefs and, at first start, the admin user and the
+    seed domains."""
     try:
         upgrade(store)
     except OperationalError as exc:
@@ -66,9 +89,12 @@ def initialize(settings: Settings, store: Store) -> CatalogContext:
     touched = ensure_bootstrap_types(typedefs)
     if touched:
         log.info("catalog: created or upgraded %d bootstrap typedefs", len(touched))
-    users = UserService(store)
-    initial_admin = users.ensure_initial_admin(settings)
-    return CatalogContext(settings, store, cache, typedefs, users, initial_admin)
+    user_service = UserService(store)
+    initial_admin = user_service.ensure_initial_admin(settings)
+    domain_service = DomainService(settings, store, cache)
+    domain_service.seed(load_registry(settings))  # first start only: deid/domains.yaml + the config file's
+    policy_service = PolicyService(settings, store, cache, domain_service)
+    return CatalogContext(settings, store, cache, typedefs, user_service, domain_service, policy_service, initial_admin)
 
 
 class _NormalizePath:
@@ -90,11 +116,6 @@ class _NormalizePath:
         await self.app(scope, receive, send)
 
 
-def _load(target: str) -> Any:
-    module, attribute = target.split(":")
-    return getattr(importlib.import_module(module), attribute)
-
-
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -104,10 +125,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(settings: Settings | None = None, *, context: CatalogContext | None = None) -> FastAPI:
+def create_app(settings: Settings, *, context: CatalogContext | None = None) -> FastAPI:
     """The catalog app; builds (and initialises) the store from `settings` unless given a context."""
     if context is None:
-        settings = settings or load_settings()
         context = initialize(settings, Store(settings.catalog_db_url))
     app = FastAPI(
         title="deid catalog",
@@ -127,10 +147,13 @@ def create_app(settings: Settings | None = None, *, context: CatalogContext | No
     async def _conflict(request: Request, exc: WriteConflict) -> JSONResponse:
         return atlas_response(AtlasError(Code.INSTANCE_ALREADY_EXISTS, "concurrent writes kept conflicting; retry"))
 
-    for target in ROUTERS:
-        app.include_router(_load(target))
+    for router in ROUTERS:
+        app.include_router(router)
     registry_binding.mount(app, context)  # the Confluent-compatible Schema Registry API at /registry
     mount_ui(app)  # the steward UI at / (pages, /static, the session-cookie authenticator)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(_NormalizePath)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=context.settings.catalog_max_request_mb * 2**20)
+    app.add_middleware(ShutdownAnswer)
     return app

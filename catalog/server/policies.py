@@ -6,8 +6,9 @@ published versions (what workers run), all stored as `deid_policy` entities.
 - version N: `<domain>.policy.v<N>@<cluster>`, `status` published, `publishedBy`/`publishedAt`.
 `rules` holds the whole `deid.policy.Policy` document as JSON. Every write goes through the entity
 writer, so it is audited (before/after) as the calling user; publishing adds a POLICY_PUBLISH event.
-Each document is validated against the domain registry before it is stored: a rule on an unknown
-field, an unknown treatment or parameter is refused with a message naming it.
+Each document is validated against the catalog's domain registry (catalog/server/domains.py) before it
+is stored: a rule on an unknown field, an unknown treatment or parameter is refused with a message naming
+it. Publishing links the domain to the version's purpose topics.
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from catalog.server.context import CatalogContext
+from catalog.server.domains import DomainService
 from catalog.server.entities import EntityWriter
 from catalog.server.errors import AtlasError, Code
 from catalog.server.models import AtlasEntity
-from catalog.store.db import now_ms
+from catalog.server.typedefs import TypeCache
+from catalog.store.db import Store, now_ms
 from catalog.store.repository import AuditRepo, EntityRecord, EntityRepo
-from deid.domains import Domain, DomainError, load_registry
+from deid.domains import Domain, DomainError
 from deid.policy import Policy, PolicyError, check_policy, describe_errors
 from deid.policy.rules import FIELD_PATH, Rule
+from deid.settings import Settings
+from deid.tags import POLICY_TYPE
 
-TYPE = "deid_policy"
+TYPE = POLICY_TYPE
 _RULE = TypeAdapter(Rule)
 
 
@@ -79,14 +83,14 @@ def not_found(what: str) -> AtlasError:
 class PolicyService:
     """Draft, suggestions, publishing and history of each domain's policy."""
 
-    def __init__(self, ctx: CatalogContext) -> None:
-        self.ctx = ctx
-        self.domains = load_registry(ctx.settings)
+    def __init__(self, settings: Settings, store: Store, types: TypeCache, domains: DomainService) -> None:
+        self.settings, self.store, self.types = settings, store, types
+        self.domains = domains  # the catalog's own registry: a domain put there is policed at once
 
     # -- names ---------------------------------------------------------------------------------------
 
     def _cluster(self) -> str:
-        return self.ctx.settings.cluster
+        return self.settings.cluster
 
     def draft_name(self, domain: str) -> str:
         return f"{domain}.policy.draft@{self._cluster()}"
@@ -158,12 +162,12 @@ class PolicyService:
 
     def get_draft(self, domain: str) -> Draft | None:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             return self._draft(session, domain)
 
     def versions(self, domain: str) -> list[Version]:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             return [self._version(r) for r in self._versions(session, domain)]
 
     def _version(self, record: EntityRecord) -> Version:
@@ -172,22 +176,22 @@ class PolicyService:
     def latest(self, domain: str) -> Version | None:
         """The newest version; only its document is parsed (workers poll this every few seconds)."""
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             records = self._versions(session, domain)
             return self._version(records[-1]) if records else None
 
     def version(self, domain: str, number: int) -> Version | None:
         self.domain(domain)
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             record = self._record(session, self.version_name(domain, number))
             return self._version(record) if record else None
 
     def overview(self) -> list[dict[str, Any]]:
         """Per domain of the registry: whether a draft exists and the latest published version."""
-        with self.ctx.store.read() as session:
+        with self.store.read() as session:
             records = EntityRepo(session).of_types([TYPE], include_deleted=False)
         rows = []
-        for domain in self.domains:
+        for domain in self.domains.registry():
             mine = [r for r in records if r.attributes.get("domain") == domain.name]
             published = [r for r in mine if r.attributes.get("status") == "published"]
             latest = max(published, key=lambda r: int(r.attributes.get("version") or 0), default=None)
@@ -214,7 +218,7 @@ class PolicyService:
             "rules": policy.to_json(indent=None),
             "stewardPaths": sorted(steward_paths),
         }
-        writer = EntityWriter(session, self.ctx.types.registry(session), user)
+        writer = EntityWriter(session, self.types.registry(session), user)
         writer.upsert([AtlasEntity.model_validate({"typeName": TYPE, "attributes": attributes})])
 
     def put_draft(self, domain: str, document: Any, user: str) -> Draft:
@@ -225,7 +229,7 @@ class PolicyService:
             self._write_draft(session, user, policy, set(policy.rules))
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def set_rule(self, domain: str, path: str, rule: Any, user: str) -> Draft:
         """One field's rule set by a steward (the UI); the draft starts from the latest version if absent."""
@@ -245,7 +249,7 @@ class PolicyService:
             self._write_draft(session, user, policy, stewards | {path})
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def suggest(self, domain: str, document: Any, user: str) -> Draft:
         """Inference's suggested draft, merged: steward-set rules and existing purposes are kept."""
@@ -269,7 +273,7 @@ class PolicyService:
                 self._write_draft(session, user, policy, stewards)
             return self._draft(session, domain)
 
-        return self._written(self.ctx.store.write(run))
+        return self._written(self.store.write(run))
 
     def publish(self, domain: str, user: str) -> Published:
         """Draft → the next version; a draft equal to the latest version publishes nothing."""
@@ -298,8 +302,9 @@ class PolicyService:
                 "publishedBy": user,
                 "publishedAt": now_ms(),
             }
-            writer = EntityWriter(session, self.ctx.types.registry(session), user)
+            writer = EntityWriter(session, self.types.registry(session), user)
             result = writer.upsert([AtlasEntity.model_validate({"typeName": TYPE, "attributes": attributes})])
+            self.domains.link_purposes(session, domain, [policy.purpose_topic(p) for p in policy.purposes], user)
             AuditRepo(session).record(
                 user,
                 "POLICY_PUBLISH",
@@ -309,7 +314,7 @@ class PolicyService:
             )
             return Published(policy, changed=True)
 
-        return self.ctx.store.write(run)
+        return self.store.write(run)
 
     @staticmethod
     def _written(draft: Draft | None) -> Draft:

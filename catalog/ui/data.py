@@ -16,9 +16,10 @@ from catalog.server.typesystem import TypeRegistry
 from catalog.server.views import EntityReader, render_classification
 from catalog.store.repository import ClassificationRepo, EntityRecord, loads
 from catalog.store.tables import EntityRow
-from catalog.tags import FREE_TEXT, NON_PII, EffectiveTag, effective_tag, parse_evidence
+from catalog.tags import EffectiveTag, effective_tag, parse_evidence
 from deid.domains import Domain, FieldType
 from deid.policy import ALLOWED_TREATMENTS, treatment_options
+from deid.tags import FREE_TEXT, NON_PII, PII, PIPELINE_TYPE
 
 # Avro type of a field → the domain field type whose treatments apply (when the registry does not say).
 _AVRO_FIELD_TYPES: dict[str, FieldType] = {
@@ -162,7 +163,7 @@ class CatalogView:
         pii = [
             n
             for n in self.registry.names("CLASSIFICATION")
-            if n not in ("PII", FREE_TEXT) and self.registry.is_a(n, "PII")
+            if n not in (PII, FREE_TEXT) and self.registry.is_a(n, PII)
         ]
         return [NON_PII, FREE_TEXT, *pii]
 
@@ -183,7 +184,7 @@ class CatalogView:
         return found
 
     def pipeline(self, domain: str) -> Pipeline | None:
-        record = self.entity("deid_pipeline", f"deid-pipeline-{domain}@{self.cluster}")
+        record = self.entity(PIPELINE_TYPE, f"deid-pipeline-{domain}@{self.cluster}")
         if record is None:
             return None
         rendered, _ = self.reader.render([record])[0]

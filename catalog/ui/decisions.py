@@ -20,9 +20,10 @@ from catalog.server.context import CatalogContext
 from catalog.server.errors import AtlasError, Code
 from catalog.server.models import AtlasClassification
 from catalog.server.views import EntityReader, render_classification
-from catalog.tags import FREE_TEXT, NON_PII, effective_tag
+from catalog.tags import effective_tag
 from deid.domains import Domain
 from deid.policy import default_rule
+from deid.tags import FREE_TEXT, NON_PII
 
 STEWARD = "steward"
 MAX_NOTE = 500

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from catalog.store.repository import AuditRepo, EntityRepo, loads
 from catalog.ui.data import rule_summary
+from deid.tags import POLICY_TYPE
 
 _LIMIT = 500
 
@@ -66,7 +67,7 @@ def field_events(
             elif row.action in ("ENTITY_CREATE", "ENTITY_UPDATE", "ENTITY_DELETE"):
                 events.append(Event(row.timestamp, row.user_name, row.action, "field", "", ""))
     entities = EntityRepo(session)
-    draft = entities.by_qualified_name(["deid_policy"], draft_name)
+    draft = entities.by_qualified_name([POLICY_TYPE], draft_name)
     if draft is not None:
         for row in audit.for_entity(draft.guid, action=None, before_id=None, offset=0, count=_LIMIT, newest_first=True):
             was, now = _rule_at(loads(row.before_state), path), _rule_at(loads(row.after_state), path)
@@ -83,7 +84,7 @@ def field_events(
                 )
     previous: dict[str, Any] | None = None
     for number, name in versions:
-        record = entities.by_qualified_name(["deid_policy"], name)
+        record = entities.by_qualified_name([POLICY_TYPE], name)
         if record is None:
             continue
         rule = _rule_at({"attributes": record.attributes}, path)

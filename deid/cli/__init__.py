@@ -19,6 +19,7 @@ from deid.settings import Settings, load_settings
 
 # name -> "module:attribute"; later parts of deid register their commands here.
 COMMANDS: dict[str, str] = {
+    "batch": "deid.cli.batch:batch",
     "catalog": "deid.cli.catalog:catalog",
     "config": "deid.cli.config:config",
     "demo": "deid.cli.demo:demo",
@@ -41,6 +42,7 @@ class DeidContext:
 
     @cached_property
     def settings(self) -> Settings:
+        # start-up: logging is configured only by commands that load settings, never by `--help`
         from deid.logs import configure_logging
 
         settings = load_settings()

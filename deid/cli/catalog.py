@@ -38,6 +38,7 @@ def _read_password(confirm: bool = True) -> str:
 
 
 def _users(deid: DeidContext):  # type: ignore[no-untyped-def]
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.server.users import UserService
     from catalog.store.db import Store
     from catalog.store.migrate import upgrade
@@ -49,6 +50,7 @@ def _users(deid: DeidContext):  # type: ignore[no-untyped-def]
 
 def _run(action):  # type: ignore[no-untyped-def]
     """Turn the catalog's API errors into CLI errors (exit 2: they are usage problems)."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.server.errors import AtlasError
 
     try:
@@ -74,6 +76,7 @@ def catalog() -> None:
 @pass_deid
 def serve(deid: DeidContext, host: str, port: int | None) -> None:
     """Run the catalog in the foreground until interrupted (Ctrl-C / SIGTERM)."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.server.app import create_app, initialize
     from catalog.server.runner import serve_app
     from catalog.store.db import Store, safe_url
@@ -110,6 +113,7 @@ def _tell_admin(initial_admin) -> None:  # type: ignore[no-untyped-def]
 @pass_deid
 def init(deid: DeidContext) -> None:
     """Create or upgrade the catalog's database, typedefs and admin user, then exit."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.server.app import initialize
     from catalog.store.db import Store, safe_url
 
@@ -145,6 +149,7 @@ def user_add(deid: DeidContext, name: str, role: str) -> None:
 @pass_deid
 def user_passwd(deid: DeidContext, name: str) -> None:
     """Set a user's password."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.server.users import ADMIN, write_secret_file
 
     users = _users(deid)
@@ -183,6 +188,7 @@ def user_remove(deid: DeidContext, name: str) -> None:
 @pass_deid
 def user_list(deid: DeidContext) -> None:
     """List users and roles."""
-    from deid.cli.output import print_table
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
+    from deid.output import print_table
 
     print_table(["name", "role"], [(u["name"], u["role"]) for u in _users(deid).list()])

@@ -8,7 +8,7 @@ import re
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.cli.output import print_table
+from deid.output import print_table
 from deid.settings import ENV_PREFIX, Settings
 
 _SECRET_KEY = re.compile(r"(password|secret|key|token|jaas|credential)", re.IGNORECASE)

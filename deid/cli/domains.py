@@ -7,8 +7,8 @@ import json
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.cli.output import print_table
 from deid.domains import load_registry
+from deid.output import print_table
 
 
 @click.group()

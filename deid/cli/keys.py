@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.cli.output import print_table
 from deid.domains import load_registry
 from deid.errors import DeidError
+from deid.output import print_table
 
 if TYPE_CHECKING:
     from pipelines.keys.audit import KeyAudit
@@ -28,6 +28,7 @@ def init(deid: DeidContext) -> None:
 
     Keys: `date_shift.default`, `mask.default` and `encrypt.<domain>` for every domain in the registry.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from pipelines.keys import init_keys, open_keystore
 
     keystore = open_keystore(deid.settings)
@@ -48,6 +49,7 @@ def init(deid: DeidContext) -> None:
 @pass_deid
 def list_keys(deid: DeidContext) -> None:
     """Key names, ids, generations and creation times; per-subject keys as counts."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from pipelines.keys import open_keystore
 
     keystore = open_keystore(deid.settings)
@@ -69,6 +71,7 @@ def new_master_key(path: Path) -> None:
     Then point deid at it with DEID_MASTER_KEY_FILE=PATH. Back it up: without it the keystore's keys,
     and everything encrypted with them, cannot be read.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from pipelines.keys.master import write_new_master_key
 
     fingerprint = write_new_master_key(path)
@@ -88,6 +91,7 @@ def rotate(deid: DeidContext, domain_name: str | None) -> None:
     keys are not rotated either (erase them with `deid subject erase`). For the master key itself:
     `deid keys new-master-key NEW`, then `deid keys rewrap --old-master-key-file OLD`.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from pipelines.keys import KeyNotFoundError, encrypt_key_name, open_keystore
     from pipelines.keys.audit import KeyAudit
 
@@ -144,6 +148,7 @@ def rewrap(deid: DeidContext, old_key_files: tuple[Path, ...]) -> None:
     key (--old-master-key-file OLD). Key ids and material stay the same, so every token stays readable;
     once it reports 0 keys left on the old master key, the old key can be destroyed.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from pipelines.keys import LocalKeystore
     from pipelines.keys.audit import KeyAudit
     from pipelines.keys.master import load_key_file, load_master_key

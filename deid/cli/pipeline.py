@@ -76,8 +76,9 @@ def run(deid: DeidContext, domain_name: str, policy_file: Path | None, wait_for_
     Records that cannot be decoded or treated go to <domain>-dlq (raw side) with the reason in headers.
     SIGTERM or Ctrl-C: the batch in hand is finished and committed, then the worker exits 0.
     """
-    from pipelines.catalog_binding import lineage_sink
-    from pipelines.policy_source import FilePolicySource, catalog_policy_source
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
+    from pipelines.catalog_binding import catalog_policy_source, lineage_sink
+    from pipelines.policy_source import FilePolicySource
     from pipelines.worker import Worker, WorkerOptions
 
     settings = deid.settings

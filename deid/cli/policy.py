@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.cli.output import print_table
 from deid.errors import ConfigError
+from deid.output import print_table
 
 if TYPE_CHECKING:
     from catalog.client import CatalogClient
@@ -31,6 +31,7 @@ def policy() -> None:
 
 @contextmanager
 def _client(deid: DeidContext) -> Iterator[CatalogClient]:
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.client import CatalogClient
 
     client = CatalogClient.from_settings(deid.settings)
@@ -41,6 +42,7 @@ def _client(deid: DeidContext) -> Iterator[CatalogClient]:
 
 
 def _domain(deid: DeidContext, name: str) -> Domain:
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.domains import load_registry
 
     return load_registry(deid.settings).get(name)
@@ -62,6 +64,7 @@ def _rule_text(rule: Any) -> str:
 @pass_deid
 def show(deid: DeidContext, domain_name: str, as_json: bool) -> None:
     """Show DOMAIN's field tags, draft and published policy side by side."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.review import topic_fields
 
     domain = _domain(deid, domain_name)
@@ -132,6 +135,7 @@ def approve(deid: DeidContext, domain_name: str, min_confidence: float) -> None:
 
     Each confirmation is audited by the catalog as the calling user; steward decisions are not touched.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.review import approve_suggestions, topic_fields
 
     domain = _domain(deid, domain_name)
@@ -177,6 +181,7 @@ def publish(deid: DeidContext, domain_name: str) -> None:
 @pass_deid
 def export(deid: DeidContext, domain_name: str, which: str, version: int | None, as_json: bool) -> None:
     """Print DOMAIN's policy (draft by default) as YAML, e.g. `deid policy export channel > policy.yaml`."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.errors import DeidError
     from deid.policy import Policy
 
@@ -203,6 +208,7 @@ def export(deid: DeidContext, domain_name: str, which: str, version: int | None,
 def import_(deid: DeidContext, domain_name: str, path: Path) -> None:
     """Replace DOMAIN's draft with the policy in FILE (YAML or .json), checked first: an unknown field,
     treatment or parameter is an error naming it (exit 2). Every rule then counts as a steward's."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.policy import check_policy
 
     domain = _domain(deid, domain_name)
@@ -219,6 +225,7 @@ def import_(deid: DeidContext, domain_name: str, path: Path) -> None:
 
 
 def _load(path: Path) -> Policy:
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.policy import Policy
 
     if not path.is_file():

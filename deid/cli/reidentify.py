@@ -44,6 +44,7 @@ def reidentify(
     (DEID_MASTER_KEY or DEID_MASTER_KEY_FILE); every run is audited in the catalog before and after.
     A value whose subject was erased prints as {"$erased": true}; a token no key opens as {"$undecryptable": "<why>"}.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.domains import load_registry
     from deid.events import EVENT_ID_HEADER
     from deid.kafka import make_producer, make_registry_client, reachable_admin

@@ -70,6 +70,7 @@ def down(deid: DeidContext) -> None:
 @pass_deid
 def check(deid: DeidContext, side: Side, timeout: float) -> None:
     """Produce a probe record to `deid-stack-check` and read it back (prints the round trip as JSON)."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.stack.check import round_trip
 
     result = round_trip(deid.settings, side, timeout)

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.cli.output import print_table
 from deid.errors import ConfigError, DeidError
+from deid.output import print_table
 
 if TYPE_CHECKING:
     from pipelines.keys.erasure import ErasurePlan
@@ -43,6 +43,7 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
     Exit codes: 0 keys destroyed; 3 nothing to erase (the subject has no active per-subject key: unknown,
     or already erased); 1 runtime failure (e.g. catalog unreachable: nothing erased); 2 bad option/setting.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.domains import load_registry
     from pipelines.keys import open_keystore
     from pipelines.keys.audit import KeyAudit

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.cli.output import print_table
 from deid.domains import load_registry
 from deid.kafka import reachable_admin
+from deid.output import print_table
 from deid.topics import create_domain_topics, list_topics
 
 

@@ -8,21 +8,43 @@
 6. demo mode only: suggestions at or above --min-confidence are confirmed and the drafts published (a
    steward does this in the UI); `profile` and `clickstream` get their reviewed consent-aware policies
    (pipelines/policies/), which inference cannot guess;
-7. every domain's worker runs until caught up (exactly-once); 8. raw events beside their anonymised twins.
+7. every domain's worker runs until caught up (exactly-once); 8. raw events beside their anonymised twins;
+9. with --batch (or DEID_STORAGE_LOCATIONS set): memo and clickstream files from the EU bucket anonymised into
+   the US bucket, and a raw copy to the US refused by the region guard (deid/demo/batch.py).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from catalog.client import CatalogClient
+from catalog.review import approve_suggestions
+from deid.demo.report import DomainResult, collect, topic_count
 from deid.demo.steps import StepRunner
 from deid.domains import Domain, load_registry
 from deid.errors import DeidError
+from deid.kafka import make_producer, reachable_admin
+from deid.policy import Policy
 from deid.settings import Settings
+from deid.stack.catalog_service import EmbeddedCatalog
+from deid.stack.kafka_broker import EmbeddedKafka
+from deid.stack.workers import PipelineWorkers
+from deid.tags import NON_PII
+from deid.topics import create_domain_topics
+from pipelines.catalog_binding import catalog_policy_source, lineage_sink
+from pipelines.keys import init_keys, open_keystore
+from pipelines.keys.master import write_new_master_key
+from pipelines.worker import Worker, WorkerOptions
+from producers.produce import produce_events, producer_overrides
+from producers.registry import generator_for
+from producers.sources import generated_events, replayed_events, scan_file
+from schema_inference.run import run_inference
+from schema_inference.spark import spark_session
 
 CONSENT_POLICIES = ("profile", "clickstream")  # their reviewed policy decides per row by consent
 DEMO_MASTER_KEY = Path("~/.config/deid/master.key")
@@ -36,20 +58,8 @@ class DemoOptions:
     sample: int = 400
     master: str = "local[2]"
     domains: list[str] | None = None
-
-
-@dataclass
-class DomainResult:
-    domain: str
-    policy_version: int = 0
-    treatments: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    events_in: int = 0
-    events_out: int = 0
-    dlq: int = 0
-    purposes: dict[str, int] = field(default_factory=dict)
-    raw_example: dict[str, Any] | None = None
-    anonymised_example: dict[str, Any] | None = None
+    batch: bool = False
+    """Also the batch step (files in the EU bucket → the US bucket); on when DEID_STORAGE_LOCATIONS is set."""
 
 
 class Demo:
@@ -70,6 +80,9 @@ class Demo:
             ("de-identify every domain (workers until caught up)", self.deidentify),
             ("read raw and anonymised topics back", self.compare),
         ]
+        wanted = self.options.batch or bool(self.settings.storage_locations)
+        if wanted and {"memo", "clickstream"} <= {d.name for d in self.domains}:
+            steps.append(("batch: memo and clickstream files, EU bucket → US bucket (Spark)", self.batch))
         if self.options.keep_running:
             steps.append(("leave the workers running", self.keep_workers))
         return steps
@@ -82,9 +95,6 @@ class Demo:
     # -- 1-3 ---------------------------------------------------------------------------------------
 
     def stack_up(self) -> None:
-        from deid.stack.catalog_service import EmbeddedCatalog
-        from deid.stack.kafka_broker import EmbeddedKafka
-
         for service in (EmbeddedKafka(self.settings), EmbeddedCatalog(self.settings)):
             preflight = getattr(service, "preflight", None)
             if preflight is not None:
@@ -92,9 +102,6 @@ class Demo:
             self.runner.say(f"{service.name}: {service.start(120)}")
 
     def keys(self) -> None:
-        from pipelines.keys import init_keys, open_keystore
-        from pipelines.keys.master import write_new_master_key
-
         if self.settings.master_key is None and self.settings.master_key_file is None:
             path = DEMO_MASTER_KEY.expanduser()
             if not path.exists():
@@ -111,9 +118,6 @@ class Demo:
         self.runner.say(f"data keys: {len(created)} created" if created else "data keys: all present")
 
     def topics(self) -> None:
-        from deid.kafka import reachable_admin
-        from deid.topics import create_domain_topics
-
         results = create_domain_topics(reachable_admin(self.settings), self.domains)
         created = [r.topic for r in results if r.status == "created"]
         self.runner.say(f"{len(created)} created, {len(results) - len(created)} already there")
@@ -121,12 +125,6 @@ class Demo:
     # -- 4 -----------------------------------------------------------------------------------------
 
     def produce(self) -> None:
-        from deid.demo.report import topic_count
-        from deid.kafka import make_producer
-        from producers.produce import produce_events, producer_overrides
-        from producers.registry import generator_for
-        from producers.sources import generated_events, replayed_events, scan_file
-
         producer = make_producer(self.settings, **producer_overrides(self.settings))
         for domain in self.domains:
             have = topic_count(self.settings, domain.raw_topic)
@@ -146,30 +144,21 @@ class Demo:
     # -- 5-6 ---------------------------------------------------------------------------------------
 
     def infer(self) -> None:
-        from schema_inference.run import run_inference
-        from schema_inference.spark import spark_session
-
         session = spark_session(self.settings, master=self.options.master, app_name="deid-demo-infer")
         try:
             for domain in self.domains:
                 outcome = run_inference(
                     self.settings, domain, spark=session, sample=self.options.sample, progress=self._quiet
                 )
-                tagged = [p for p, d in outcome.result.decisions.items() if d.entity not in (None, "NON_PII")]
+                tagged = [p for p, d in outcome.result.decisions.items() if d.entity not in (None, NON_PII)]
                 self.runner.say(f"{domain.name}: {len(outcome.result.decisions)} fields, PII: {', '.join(tagged)}")
         finally:
             session.stop()
 
     def _quiet(self, message: str) -> None:
-        import logging
-
         logging.getLogger("deid.demo.infer").info(message)
 
     def publish(self) -> None:
-        from catalog.client import CatalogClient
-        from catalog.review import approve_suggestions
-        from deid.policy import Policy
-
         with CatalogClient.from_settings(self.settings) as client:
             for domain in self.domains:
                 confirmed = approve_suggestions(client, domain.name, self.settings.cluster, self.options.min_confidence)
@@ -190,10 +179,6 @@ class Demo:
     # -- 7-8 ---------------------------------------------------------------------------------------
 
     def deidentify(self) -> None:
-        from pipelines.catalog_binding import lineage_sink
-        from pipelines.policy_source import catalog_policy_source
-        from pipelines.worker import Worker, WorkerOptions
-
         for domain in self.domains:
             options = WorkerOptions(domain=domain.name, until_caught_up=True, exactly_once=True, instance_id="demo")
             worker = Worker(
@@ -205,14 +190,15 @@ class Demo:
             self.runner.say(summary.lines()[0])
 
     def compare(self) -> None:
-        from deid.demo.report import collect
-
         for domain in self.domains:
             collect(self.settings, domain, self.results[domain.name])
 
-    def keep_workers(self) -> None:
-        from deid.stack.workers import PipelineWorkers
+    def batch(self) -> None:
+        from deid.demo.batch import run_batch_demo
 
+        run_batch_demo(self.settings, self.runner, self.options.master)
+
+    def keep_workers(self) -> None:
         self.runner.say(PipelineWorkers(self.settings).start(120))
 
 

@@ -4,19 +4,31 @@ the `event_id` header), and a table of events in/out/DLQ, treatments and seconds
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TextIO
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
-from deid.cli.output import print_table
 from deid.domains import Domain
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_registry_client
+from deid.output import print_table
 from deid.settings import Settings
 from deid.tail import RegistryAvroDecoder, decode_value, jsonable, read_all
 
-if TYPE_CHECKING:
-    from deid.demo.flow import DomainResult
-
 TWIN_WIDTH = 44
+
+
+@dataclass
+class DomainResult:
+    domain: str
+    policy_version: int = 0
+    treatments: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    events_in: int = 0
+    events_out: int = 0
+    dlq: int = 0
+    purposes: dict[str, int] = field(default_factory=dict)
+    raw_example: dict[str, Any] | None = None
+    anonymised_example: dict[str, Any] | None = None
 
 
 def topic_count(settings: Settings, topic: str) -> int:

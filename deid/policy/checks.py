@@ -16,6 +16,7 @@ from deid.policy.rules import (
     PolicyError,
     Rule,
     TreatmentRule,
+    named_branches,
 )
 
 # --- what each field type allows (the UI offers these; validation enforces them) -----------------
@@ -31,7 +32,7 @@ ALLOWED_TREATMENTS: dict[FieldType, tuple[str, ...]] = {
     "timestamp": ("keep", "drop", "redact", "encrypt", "mask", "date_shift", "generalize"),
 }
 GENERALIZE_KINDS: dict[FieldType, tuple[str, ...]] = {
-    "string": ("ipv4_24", "ipv6_48", "postcode_prefix"),
+    "string": ("ipv4_24", "ipv6_48", "postcode_prefix", "url_site"),
     "text": (),
     "int": ("number_bucket",),
     "long": ("number_bucket",),
@@ -86,7 +87,7 @@ def _rule_problems(where: str, path: str, rule: Rule, domain: Domain) -> list[st
     problems = []
     if isinstance(rule, ConsentRule) and domain.consent is None:
         problems.append(f"{where}: a consent rule needs a domain with a consent field")
-    for branch_name, branch in _named_branches(rule):
+    for branch_name, branch in named_branches(rule):
         at = f"{where}{branch_name}"
         allowed = ALLOWED_TREATMENTS[spec.type]
         if branch.treatment not in allowed:
@@ -97,12 +98,6 @@ def _rule_problems(where: str, path: str, rule: Rule, domain: Domain) -> list[st
             continue
         problems.extend(f"{at}.params.{p}" for p in _params_problems(branch, spec.type, spec.format, domain))
     return problems
-
-
-def _named_branches(rule: Rule) -> list[tuple[str, TreatmentRule]]:
-    if isinstance(rule, ConsentRule):
-        return [(".with_consent", rule.with_consent), (".without_consent", rule.without_consent)]
-    return [("", rule)]
 
 
 def _params_problems(rule: TreatmentRule, field_type: FieldType, field_format: str | None, domain: Domain) -> list[str]:

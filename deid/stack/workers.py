@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from catalog.client import CatalogClient, CatalogError
 from deid.domains import load_registry
 from deid.errors import DeidError
 from deid.settings import Settings
@@ -42,8 +43,6 @@ class PipelineWorkers:
 
     def published(self) -> dict[str, int]:
         """Domain → latest published policy version, from the catalog (which starts before the workers)."""
-        from catalog.client import CatalogClient, CatalogError
-
         try:
             with CatalogClient.from_settings(self.settings, retries=2) as client:
                 rows = client.list_policies()

@@ -37,7 +37,7 @@ class KeyAudit:
     def check(self) -> str:
         """The catalog user who will be recorded; AuditUnavailableError (nothing done yet) otherwise."""
         try:
-            me = self.client.get("/api/deid/v1/whoami")
+            me = self.client.session_info()
         except CatalogUnavailable:
             raise AuditUnavailableError(
                 f"the catalog at {self.client.url} is unreachable, so the {self.what} could not be audited; "
@@ -48,12 +48,13 @@ class KeyAudit:
                 f"the catalog refused the {self.what}'s audit ({exc}); nothing was changed "
                 "(DEID_CATALOG_USER / DEID_CATALOG_PASSWORD name the catalog user)"
             ) from None
-        if me.get("role") not in ALLOWED_ROLES:
+        roles = me.get("roles") or []
+        if not set(roles) & set(ALLOWED_ROLES):
             raise AuditUnavailableError(
-                f"catalog user {me.get('name')!r} has role {me.get('role')!r}; the {self.what} needs a steward or "
-                "admin; nothing was changed"
+                f"catalog user {me.get('userName')!r} has role {', '.join(roles) or 'none'}; the {self.what} needs "
+                "a steward or admin; nothing was changed"
             )
-        self.user = str(me["name"])
+        self.user = str(me["userName"])
         return self.user
 
     def record(self, action: str, details: dict[str, Any]) -> dict[str, Any]:

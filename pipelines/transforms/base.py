@@ -42,6 +42,8 @@ class FieldContext:
     keystore: Any  # pipelines.keys.Keystore (Any: transforms need no keystore when they use no key)
     subject_keys: Any = None
     """The plan's shared `encrypt.SubjectKeyCache` for per-subject keys (primed a batch at a time)."""
+    text_analysis: Any = None
+    """`anonymize_text.TextAnalysis` (the worker's NLP engine and analyzer), or None when none was given."""
 
     def subject_error(self, subject: Any) -> TreatmentError:
         """Why a per-subject treatment cannot use this subject value (missing, or not a scalar)."""

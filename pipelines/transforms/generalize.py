@@ -5,17 +5,24 @@ number_bucket    lower bound of the bucket of width `size` (ints stay ints)
 ipv4_24          the /24 network address (192.0.2.77 → 192.0.2.0)
 ipv6_48          the /48 network address (2001:db8:1:2::5 → 2001:db8:1::)
 postcode_prefix  the first `length` characters (surrounding spaces removed)
+url_site         the site of a URL: `scheme://host[:port]/` (user info, path, query, fragment removed), so
+                 visits per site still count while the parts that carry ids or e-mails go
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from deid.policy import GeneralizeParams
 from pipelines.transforms.base import FieldContext, FieldFunction, Transform, TreatmentError
 from pipelines.transforms.dates import DateCodec
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]+")  # a name or an IPv4/IPv6 address (urlsplit lower-cases it)
 
 
 class Generalize(Transform):
@@ -32,6 +39,8 @@ class Generalize(Transform):
             return _network(ipaddress.IPv4Address, 0xFFFFFF00, path, "an IPv4 address")
         if params.kind == "ipv6_48":
             return _network(ipaddress.IPv6Address, ((1 << 48) - 1) << 80, path, "an IPv6 address")
+        if params.kind == "url_site":
+            return _url_site(path)
         assert params.length is not None
         return _prefix(params.length, path)
 
@@ -92,3 +101,23 @@ def _prefix(length: int, path: str) -> FieldFunction:
         return value.strip()[:length].rstrip()
 
     return to_prefix
+
+
+def _url_site(path: str) -> FieldFunction:
+    def to_site(value: Any, _subject: Any) -> str:
+        if not isinstance(value, str):
+            raise TreatmentError(path, f"expected a URL string, got a {type(value).__name__}")
+        text = value.strip()
+        has_scheme = _SCHEME.match(text) is not None
+        try:
+            split = urlsplit(text if has_scheme else f"//{text}")
+            host, port = split.hostname, split.port
+        except ValueError:
+            raise TreatmentError(path, "expected a URL") from None
+        if not host or not _HOST.fullmatch(host):
+            raise TreatmentError(path, "expected a URL with a host")
+        host = f"[{host}]" if ":" in host else host
+        site = f"{host}:{port}" if port else host
+        return f"{split.scheme}://{site}/" if has_scheme else f"{site}/"
+
+    return to_site

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deid.errors import DeidError
+
 if TYPE_CHECKING:
     from spacy.language import Language
 
@@ -33,7 +35,5 @@ def load_model(model_dir: Path = MODEL_DIR) -> Language:
     import spacy
 
     if not model_available(model_dir):
-        from deid.errors import DeidError
-
         raise DeidError(f"no trained NER model in {model_dir} (meta.json or config.cfg missing); run scripts/train-ner")
     return spacy.load(model_dir)

@@ -10,19 +10,17 @@ found from their context and spelling.
 from __future__ import annotations
 
 import functools
-import re
 from typing import TYPE_CHECKING
 
-from faker import Faker
-
 from recognizers.ner import lexicon
+from recognizers.ner.grammar import dictionary_words
+from recognizers.ner.names import given_names_and_surnames, provider_values, tokens
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
 CLASSES: tuple[str, ...] = ("word", "given_name", "surname", "place", "country", "group", "calendar", "title")
 VECTORS_NAME = "deid_word_classes"
-_TOKEN = re.compile(r"[^\W\d_]{2,}")
 _CALENDAR: tuple[str, ...] = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday",
@@ -31,56 +29,22 @@ _CALENDAR: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _provider_values(locale: str, *attributes: str) -> set[str]:
-    values: set[str] = set()
-    for provider in Faker(locale).get_providers():
-        for attribute in attributes:
-            found = getattr(provider, attribute, None)
-            if isinstance(found, dict | list | tuple):
-                values |= {str(v) for v in found}
-    return values
-
-
-def _tokens(texts: set[str] | tuple[str, ...]) -> set[str]:
-    return {t.lower() for text in texts for t in _TOKEN.findall(text)}
-
-
-@functools.cache
-def _given_names_and_surnames() -> tuple[frozenset[str], frozenset[str]]:
-    given: set[str] = set()
-    surnames: set[str] = set()
-    for locale in lexicon.LOCALES:
-        given |= _provider_values(locale, "first_names", "first_names_male", "first_names_female")
-        surnames |= _provider_values(locale, "last_names", "last_names_male", "last_names_female")
-    return frozenset(_tokens(given)), frozenset(_tokens(surnames))
-
-
-@functools.cache
-def name_words() -> frozenset[str]:
-    """Every word of a given name or surname of the corpus locales, plus the name-like words ("Grace"),
-    lower case: the corpus never uses these as "ordinary words"."""
-    given, surnames = _given_names_and_surnames()
-    return given | surnames | {w.lower() for w in lexicon.NAME_LIKE_WORDS}
-
-
 @functools.cache
 def word_classes() -> dict[str, frozenset[int]]:
     """Lower-cased word -> the indexes (into CLASSES) of every class it belongs to."""
-    from recognizers.ner.grammar import dictionary_words
-
-    given, surnames = _given_names_and_surnames()
+    given, surnames = given_names_and_surnames()
     places: set[str] = set()
     for locale in lexicon.LOCALES:
-        places |= _provider_values(locale, "cities", "city_names", "states", "provinces", "regions")
+        places |= provider_values(locale, "cities", "city_names", "states", "provinces", "regions")
     members: dict[int, set[str]] = {
         0: set(dictionary_words()),
         1: set(given),
         2: set(surnames),
-        3: _tokens(places) | _tokens(lexicon.REAL_CITIES),
-        4: _tokens(lexicon.COUNTRIES) | _tokens(_provider_values("en_US", "countries")),
-        5: _tokens((*lexicon.NATIONALITIES, *lexicon.NATIONALITY_NOUNS, *lexicon.RELIGIONS, *lexicon.POLITICAL_GROUPS)),
+        3: tokens(places) | tokens(lexicon.REAL_CITIES),
+        4: tokens(lexicon.COUNTRIES) | tokens(provider_values("en_US", "countries")),
+        5: tokens((*lexicon.NATIONALITIES, *lexicon.NATIONALITY_NOUNS, *lexicon.RELIGIONS, *lexicon.POLITICAL_GROUPS)),
         6: set(_CALENDAR),
-        7: _tokens(tuple(t for titles in lexicon.TITLES.values() for t in titles)),
+        7: tokens(tuple(t for titles in lexicon.TITLES.values() for t in titles)),
     }
     classes: dict[str, set[int]] = {}
     for index, words in members.items():

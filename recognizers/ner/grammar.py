@@ -12,6 +12,9 @@ import random
 import re
 from pathlib import Path
 
+from recognizers.ner import templates_train
+from recognizers.ner.names import name_words
+
 WORDS_FILE = Path(__file__).parent / "data" / "english_words.txt"
 
 LEADS: tuple[str, ...] = (
@@ -253,8 +256,6 @@ def _all_common_words() -> frozenset[str]:
     """Words of the training templates and this grammar plus Faker's English word list."""
     from faker import Faker
 
-    from recognizers.ner import templates_train
-
     texts = (*templates_train.SENTENCES, *VERB_PHRASES, *TAILS, *OTHER_SUBJECTS, *OBJECT_CLAUSES, *ROLES)
     words = {w for text in texts for w in re.findall(r"(?<![{\w])[a-z]{3,}(?![}\w])", text)}
     return frozenset(
@@ -269,24 +270,18 @@ def _all_dictionary_words() -> frozenset[str]:
     return frozenset(w for w in lines if w and not w.startswith("#"))
 
 
-def _names() -> frozenset[str]:
-    from recognizers.ner.gazetteer import name_words
-
-    return name_words()
-
-
 @functools.cache
 def _vocabulary() -> tuple[str, ...]:
     """Common words minus given names and surnames ("Mark", "Grace": name-like templates teach those).
     Sorted, like every pool drawn from: draws must not follow set order."""
-    return tuple(sorted(_all_common_words() - _names()))
+    return tuple(sorted(_all_common_words() - name_words()))
 
 
 @functools.cache
 def _dictionary() -> tuple[str, ...]:
     """The dictionary minus names: an unfamiliar capitalised word ("Cheque") that opens a sentence is not
     a name for that reason alone."""
-    return tuple(sorted(_all_dictionary_words() - _names()))
+    return tuple(sorted(_all_dictionary_words() - name_words()))
 
 
 def dictionary_words() -> tuple[str, ...]:

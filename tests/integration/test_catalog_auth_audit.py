@@ -79,16 +79,16 @@ def test_user_management(catalog: CatalogServer) -> None:
     assert listed[name] == "viewer" and listed["admin"] == "admin"
     assert all("password" not in str(u).lower() for u in admin.get(f"{catalog.url}{USERS}").json())
 
-    me = requests.get(f"{catalog.url}/api/deid/v1/whoami", auth=(name, "first-pass-1"), timeout=30)
-    assert me.json() == {"name": name, "role": "viewer"}
+    me = requests.get(f"{catalog.url}/api/atlas/admin/session", auth=(name, "first-pass-1"), timeout=30)
+    assert me.json() == {"userName": name, "groups": [], "roles": ["viewer"]}
     assert (
         admin.put(f"{catalog.url}{USERS}/{name}", json={"role": "steward", "password": "second-pass-2"}).status_code
         == 204
     )
-    check_error(requests.get(f"{catalog.url}/api/deid/v1/whoami", auth=(name, "first-pass-1"), timeout=30), 401,
+    check_error(requests.get(f"{catalog.url}/api/atlas/admin/session", auth=(name, "first-pass-1"), timeout=30), 401,
                 "ATLAS-401-00-001")  # fmt: skip
-    me = requests.get(f"{catalog.url}/api/deid/v1/whoami", auth=(name, "second-pass-2"), timeout=30)
-    assert me.json() == {"name": name, "role": "steward"}
+    me = requests.get(f"{catalog.url}/api/atlas/admin/session", auth=(name, "second-pass-2"), timeout=30)
+    assert me.json() == {"userName": name, "groups": [], "roles": ["steward"]}
 
     check_error(
         admin.put(f"{catalog.url}{USERS}/admin", json={"role": "viewer"}), 400, "ATLAS-400-00-01A", "last admin"
@@ -97,7 +97,7 @@ def test_user_management(catalog: CatalogServer) -> None:
     check_error(admin.put(f"{catalog.url}{USERS}/nobody-{token()}", json={"role": "viewer"}), 404, "DEID-404-00-001")
     assert admin.delete(f"{catalog.url}{USERS}/{name}").status_code == 204
     check_error(admin.delete(f"{catalog.url}{USERS}/{name}"), 404, "DEID-404-00-001")
-    check_error(requests.get(f"{catalog.url}/api/deid/v1/whoami", auth=(name, "second-pass-2"), timeout=30), 401,
+    check_error(requests.get(f"{catalog.url}/api/atlas/admin/session", auth=(name, "second-pass-2"), timeout=30), 401,
                 "ATLAS-401-00-001")  # fmt: skip
     actions = [
         e["action"]

@@ -84,7 +84,7 @@ def test_embedded_first_start_writes_a_private_password_file(tmp_path: Path) -> 
     assert password not in first_log
 
     with serving(env) as (url, process):  # a restart keeps the admin and its password
-        assert requests.get(f"{url}/api/deid/v1/whoami", auth=("admin", password), timeout=30).status_code == 200
+        assert requests.get(f"{url}/api/atlas/admin/session", auth=("admin", password), timeout=30).status_code == 200
     assert "created user" not in process.stderr_text  # type: ignore[attr-defined]
     assert password_file.read_text().strip() == password
 
@@ -130,9 +130,9 @@ def test_admin_password_from_environment_and_user_commands(tmp_path: Path) -> No
     assert "alice  viewer" in listed.stdout and "admin  admin" in listed.stdout
 
     with serving(env) as (url, _):
-        me = requests.get(f"{url}/api/deid/v1/whoami", auth=("alice", "alice-password-2"), timeout=30)
-        assert me.json() == {"name": "alice", "role": "viewer"}
-        old = requests.get(f"{url}/api/deid/v1/whoami", auth=("alice", "alice-password-1"), timeout=30)
+        me = requests.get(f"{url}/api/atlas/admin/session", auth=("alice", "alice-password-2"), timeout=30)
+        assert me.json() == {"userName": "alice", "groups": [], "roles": ["viewer"]}
+        old = requests.get(f"{url}/api/atlas/admin/session", auth=("alice", "alice-password-1"), timeout=30)
         assert old.status_code == 401
         feed = requests.get(
             f"{url}/api/deid/v1/audit", params={"action": "USER_ADD"}, auth=("admin", "automation-secret-1"), timeout=30

@@ -39,11 +39,16 @@ def test_compose_has_the_services(compose: dict) -> None:
 
 
 def test_every_service_runs_the_projects_own_image(compose: dict) -> None:
-    """No registry is needed: one service builds deid:latest from ./Dockerfile, every other runs it."""
+    """One service builds deid:latest from ./Dockerfile, every other but MinIO runs it; with
+    docker-compose.local.yml MinIO is built from this project too, so no registry is needed."""
     services = compose["services"]
     builders = [name for name, service in services.items() if "build" in service]
     assert builders == ["kafka"], builders
-    assert {service["image"] for service in services.values()} == {"deid:latest"}
+    assert {service["image"] for service in services.values()} == {"deid:latest", "minio/minio:latest"}
+    local = yaml.safe_load((REPO / "docker-compose.local.yml").read_text())["services"]
+    assert set(local) == {name for name, s in services.items() if s["image"] == "minio/minio:latest"}
+    for service in local.values():  # the override builds MinIO here: no upstream image left
+        assert service["image"] != "minio/minio:latest" and service["build"]["dockerfile"] == "docker/minio/Dockerfile"
     args = services["kafka"]["build"]["args"]
     assert args["BASE_IMAGE"].startswith("${DEID_BASE_IMAGE:-debian:bookworm")
     assert "ARG BASE_IMAGE" in (REPO / "Dockerfile").read_text()

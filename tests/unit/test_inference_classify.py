@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deid.domains import Domain, FieldSpec
+from deid.settings import load_settings
 from recognizers import build_analyzer
 from schema_inference.classify import (
     FREE_TEXT,
@@ -156,7 +157,7 @@ def test_sampled_values_are_analysed_once_per_value_with_one_analyzer() -> None:
 
     def factory() -> object:
         built.append(1)
-        return build_analyzer()
+        return build_analyzer(load_settings())
 
     profile = Profile(100, seed=1)
     profile.add_all(

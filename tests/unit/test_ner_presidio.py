@@ -9,6 +9,7 @@ import json
 import pytest
 from presidio_anonymizer import AnonymizerEngine
 
+from deid.settings import load_settings
 from producers.memo import labelled_memos
 from recognizers import MIN_SCORE, analyze_values, build_analyzer, engine_choice
 from tests.conftest import REPO
@@ -18,11 +19,11 @@ SEED_EVENTS = REPO.parent / "shared" / "fixtures" / "channel_seed_events.jsonl"
 
 @pytest.fixture(scope="module")
 def analyzer():  # type: ignore[no-untyped-def]
-    return build_analyzer()
+    return build_analyzer(load_settings())
 
 
 def test_auto_uses_a_real_ner_model_never_the_blank_pipeline() -> None:
-    choice = engine_choice()
+    choice = engine_choice(load_settings())
     assert choice.kind in {"deid", "spacy"}, choice.reason
     if choice.kind == "deid":
         assert set(choice.labels.values()) >= {"PERSON", "LOCATION", "NRP", "DATE_TIME", "ORGANIZATION"}

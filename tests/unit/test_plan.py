@@ -16,6 +16,7 @@ from deid.settings import Settings
 from pipelines.keys import Keystore, LocalKeystore
 from pipelines.plan import PlanError, compile_policy
 from pipelines.transforms import TokenDecryptor, TreatmentError
+from pipelines.transforms.anonymize_text import TextAnalysis
 from tests.conftest import REPO
 from tests.unit.test_policy import CHANNEL_POLICY, CLICKSTREAM_POLICY, PROFILE_POLICY
 
@@ -216,11 +217,10 @@ def test_compile_errors(keystore: Keystore) -> None:
             Policy.from_yaml("domain: channel\nrules:\n  ghost: {treatment: keep}\n"), domain("channel"), keystore
         )
     memo = Policy.from_yaml("domain: memo\nrules:\n  text: {treatment: anonymize_text}\n")
-    with (
-        pytest.raises(PlanError, match=r"rules\.text: the NLP engine in force cannot detect names"),
-        pytest.MonkeyPatch.context() as env,
-    ):
-        env.setenv("DEID_NLP_ENGINE", "blank")
+    blank = TextAnalysis(Settings(nlp_engine="blank"))
+    with pytest.raises(PlanError, match=r"rules\.text: the NLP engine in force cannot detect names"):
+        compile_policy(memo, domain("memo"), keystore, text_analysis=blank)
+    with pytest.raises(PlanError, match=r"rules\.text: anonymize_text needs the NLP engine"):
         compile_policy(memo, domain("memo"), keystore)
     clash = parse_domains(
         {"c": {"subject_field": None, "fields": {"a": {"type": "string"}, "a.b": {"type": "string"}}}}, "test"

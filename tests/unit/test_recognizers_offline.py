@@ -23,9 +23,10 @@ socket.socket.connect = refuse
 socket.getaddrinfo = refuse
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 
+from deid.settings import load_settings
 from recognizers import build_analyzer
-analyzer = build_analyzer()
-assert build_analyzer() is analyzer
+analyzer = build_analyzer(load_settings())
+assert build_analyzer(load_settings()) is analyzer
 text = "Mail lena.smit@example.nl or read https://shop.example.eu/about before user-48213 calls."
 print("FOUND", sorted({r.entity_type for r in analyzer.analyze(text, language="en")}))
 print("ATTEMPTS", len(attempts))

@@ -1,1 +1,1 @@
-"""One router per resource; `catalog.server.app.ROUTERS` lists them with their mount prefixes."""
+"""One router per resource; `catalog.server.app.ROUTERS` mounts them in order."""

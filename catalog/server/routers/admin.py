@@ -23,6 +23,6 @@ def version(principal: Principal = Viewer) -> dict[str, str]:
     return {"Version": __version__, "Name": "deid-catalog", "Description": "deid's Atlas v2-compatible catalog"}
 
 
-@router.get("/session", summary="The calling user and role")
+@router.get("/session", summary="The calling user and roles (Atlas's shape; deid's one 'who am I')")
 def session(principal: Principal = Viewer) -> dict[str, Any]:
     return {"userName": principal.name, "groups": [], "roles": [principal.role]}

@@ -1,4 +1,4 @@
-"""`/api/deid/v1/users`: user management for admins, and `whoami` for everyone."""
+"""`/api/deid/v1/users`: user management for admins (who am I: `/api/atlas/admin/session`, routers/admin.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
-from catalog.server.auth import Admin, Viewer
+from catalog.server.auth import Admin
 from catalog.server.context import CatalogContext, get_context
 from catalog.server.models import UserCreate, UserUpdate
 from catalog.server.users import Principal
 
 router = APIRouter(prefix="/api/deid/v1", tags=["users"])
-
-
-@router.get("/whoami", summary="The calling user and role")
-def whoami(principal: Principal = Viewer) -> dict[str, str]:
-    return {"name": principal.name, "role": principal.role}
 
 
 @router.get("/users", summary="Users and roles (no passwords)")

@@ -18,7 +18,7 @@ def all_topics(request: Request) -> list[Topic]:
     ctx = context(request)
     with ctx.store.read() as session:
         view = CatalogView(ctx, session)
-        return [view.topic(domain) for domain in ctx.policies.domains]
+        return [view.topic(domain) for domain in ctx.domains.registry()]
 
 
 @router.get("/")

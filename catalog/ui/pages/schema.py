@@ -14,13 +14,13 @@ from starlette.datastructures import FormData
 
 from catalog.server.errors import AtlasError
 from catalog.server.users import Principal
-from catalog.tags import NON_PII
 from catalog.ui.data import CatalogView, FieldRow, rule_summary, safe_examples
 from catalog.ui.decisions import FieldDecisions
 from catalog.ui.params import param_choices, param_kind, rule_from_form
 from catalog.ui.web import UIError, back, checked_form, context, page_user, render, steward
 from deid.domains import Domain, DomainError
 from deid.errors import DeidError
+from deid.tags import NON_PII
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 def domain_of(request: Request, name: str) -> Domain:
     try:
-        return context(request).policies.domains.get(name)
+        return context(request).domains.get(name)
     except DomainError:
         raise UIError(404, f"No domain {name!r} in the registry.") from None
 
