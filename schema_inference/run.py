@@ -68,9 +68,11 @@ def run_inference(
     analyzer_factory: Callable[[], Analyzer] | None = None,
     progress: Progress | None = stderr_progress,
     domains: DomainSource | None = None,
+    reader: Callable[[SparkSession, Progress], InferenceResult] | None = None,
 ) -> RunOutcome:
     """Infer, classify and (unless `publish` is False) publish one domain. A given `spark` session is
-    reused and left running; otherwise one is started on `master` and stopped at the end.
+    reused and left running; otherwise one is started on `master` and stopped at the end. `reader`
+    replaces phase 1 (reading the raw topic), e.g. with the files of a bucket prefix (batch.infer).
 
     A domain given by name is read from `domains`, else from the catalog it publishes to (else, with
     nothing to publish to, from the settings' seed)."""
@@ -85,8 +87,12 @@ def run_inference(
         choice = engine_choice(settings)
         session = spark or spark_session(settings, master=master, app_name=f"deid-infer-{spec.name}")
         try:
-            say(f"{spec.name}: phase 1/3 reading and profiling {spec.raw_topic}")
-            result = infer_domain(settings, spec, session, sample=sample, max_events=max_events, progress=say)
+            if reader is not None:
+                say(f"{spec.name}: phase 1/3 reading and profiling files")
+                result = reader(session, say)
+            else:
+                say(f"{spec.name}: phase 1/3 reading and profiling {spec.raw_topic}")
+                result = infer_domain(settings, spec, session, sample=sample, max_events=max_events, progress=say)
             if result.corrupt:
                 shapes = ", ".join(
                     f"{e.reason} {e.shape} at {e.partition}:{e.offset}" for e in result.profile.corrupt_examples
