@@ -1,6 +1,6 @@
 """One inference run of a domain, phase by phase: reading + profiling (Spark), classifying (Presidio on the
-executors), publishing (Schema Registry, catalog, draft policy). `deid infer` and `python -m schema_inference`
-both call `run_inference`; progress goes to stderr, the summary is the caller's to print.
+executors), publishing (Schema Registry, catalog, draft policy). `deid infer` (also `python -m deid infer`)
+calls `run_inference`; progress goes to stderr, the summary is the caller's to print.
 """
 
 from __future__ import annotations
