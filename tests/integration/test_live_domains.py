@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from catalog.client import BadRequest, CatalogClient, Forbidden
 from catalog.domain_api import CatalogDomains
 from deid.domains import DomainError, FallbackDomains, load_registry
+from deid.policy import Policy
 from tests.catalog_support import CatalogServer, start_catalog
 from tests.conftest import REPO, Broker, run_deid
 from tests.integration.pipeline_support import read_topic
@@ -155,3 +156,14 @@ def test_the_domain_api_validates_audits_and_the_client_cache_refreshes_on_an_un
     assert down.get("movie") == seed.get("movie")  # producers: the seed when the catalog cannot be reached
     with pytest.raises(DomainError, match=r"unknown domain 'nope'; known domains: channel"):
         down.get("nope")
+
+
+def test_publishing_links_the_domain_to_its_purpose_topics(catalog: CatalogServer) -> None:
+    steward = catalog.client("steward")
+    policy = Policy.from_yaml((REPO / "pipelines" / "policies" / "clickstream.yaml").read_text())
+    steward.put_policy_draft("clickstream", policy.to_document())
+    steward.publish_policy("clickstream")
+    entry = steward.get_domain("clickstream")
+    assert entry is not None and entry["purpose_topics"] == ["clickstream-recommender-data"]
+    topic = steward.find_entity("kafka_topic", f"clickstream-recommender-data@{catalog.settings.cluster}")
+    assert topic is not None
