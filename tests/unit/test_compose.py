@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import tomllib
 
 import click
 import jsonschema
@@ -123,3 +124,12 @@ def test_checker_catches_a_missing_command() -> None:
         _check_cli_accepts(["no-such-group", "run"])
     with pytest.raises(click.ClickException):
         _check_cli_accepts(["topics", "create", "--no-such-option"])
+
+
+def test_dockerfile_copies_every_package() -> None:
+    """The image installs deid from the copied folders: a package pyproject.toml ships must be among them."""
+    include = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    for pattern in include:
+        package = pattern.rstrip("*")
+        assert f"COPY {package} ./{package}\n" in dockerfile, f"Dockerfile does not copy {package}/"
