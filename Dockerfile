@@ -31,12 +31,12 @@ RUN apt-get update \
 COPY scripts/install-kafka scripts/install-spark-kafka scripts/kafka-pom.xml scripts/spark-kafka-pom.xml /src/scripts/
 COPY scripts/lib/kafka-home.sh /src/scripts/lib/
 RUN DEID_KAFKA_HOME=/opt/kafka /src/scripts/install-kafka && rm -rf /root/.m2
-# The connector's version is pyspark's: install pyspark alone (same pin, same wheels) to read it.
+# The connector's version is pyspark's: install pyspark (and py4j; same pin, same wheels) to read it.
 ARG WHEELHOUSE=docker/wheels
 ARG PIP_ARGS=
 COPY pyproject.toml /tmp/deid/pyproject.toml
 RUN --mount=type=bind,source=${WHEELHOUSE},target=/wheels \
-    pip install --no-cache-dir --no-deps --find-links /wheels ${PIP_ARGS} \
+    pip install --no-cache-dir --find-links /wheels ${PIP_ARGS} \
       "$(python -c 'import tomllib; print(next(d for d in tomllib.load(open("/tmp/deid/pyproject.toml", "rb"))["project"]["dependencies"] if d.startswith("pyspark")))')" \
  && DEID_DATA_DIR=/opt/deid-data /src/scripts/install-spark-kafka --python /opt/deid/bin/python \
  && rm -rf /root/.m2
