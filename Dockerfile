@@ -7,7 +7,7 @@
 #   PIP_ARGS    extra pip arguments, e.g. --no-index when WHEELHOUSE holds every dependency
 ARG BASE_IMAGE=debian:bookworm-slim
 
-FROM ${BASE_IMAGE} AS runtime
+FROM ${BASE_IMAGE} AS system
 # Java runs Kafka and Spark; tini reaps children and forwards signals. ca-certificates also trusts any
 # extra CA of the base image (/usr/local/share/ca-certificates), for pip and Maven behind a TLS proxy.
 RUN apt-get update \
@@ -21,7 +21,28 @@ ENV PATH=/opt/deid/bin:$PATH \
     PYSPARK_PYTHON=/opt/deid/bin/python \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONUNBUFFERED=1
-# Dependencies first (this layer is reused until pyproject.toml changes), from the wheelhouse if given.
+
+# Kafka and the Spark Kafka connector, from Maven Central with the project's own install scripts. Kafka
+# first: its layer survives a change of pyproject.toml.
+FROM system AS jars
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven \
+ && rm -rf /var/lib/apt/lists/*
+COPY scripts/install-kafka scripts/install-spark-kafka scripts/kafka-pom.xml scripts/spark-kafka-pom.xml /src/scripts/
+COPY scripts/lib/kafka-home.sh /src/scripts/lib/
+RUN DEID_KAFKA_HOME=/opt/kafka /src/scripts/install-kafka && rm -rf /root/.m2
+# The connector's version is pyspark's: install pyspark (and py4j; same pin, same wheels) to read it.
+ARG WHEELHOUSE=docker/wheels
+ARG PIP_ARGS=
+COPY pyproject.toml /tmp/deid/pyproject.toml
+RUN --mount=type=bind,source=${WHEELHOUSE},target=/wheels \
+    pip install --no-cache-dir --find-links /wheels ${PIP_ARGS} \
+      "$(python -c 'import tomllib; print(next(d for d in tomllib.load(open("/tmp/deid/pyproject.toml", "rb"))["project"]["dependencies"] if d.startswith("pyspark")))')" \
+ && DEID_DATA_DIR=/opt/deid-data /src/scripts/install-spark-kafka --python /opt/deid/bin/python \
+ && rm -rf /root/.m2
+
+# Dependencies (this layer is reused until pyproject.toml changes), from the wheelhouse if given.
+FROM system AS runtime
 ARG WHEELHOUSE=docker/wheels
 ARG PIP_ARGS=
 COPY pyproject.toml /tmp/deid/pyproject.toml
@@ -30,17 +51,6 @@ RUN --mount=type=bind,source=${WHEELHOUSE},target=/wheels \
       > /tmp/deid/requirements.txt \
  && pip install --no-cache-dir --find-links /wheels ${PIP_ARGS} -r /tmp/deid/requirements.txt \
  && rm -rf /tmp/deid
-
-# Kafka and the Spark Kafka connector, from Maven Central with the project's own install scripts.
-FROM runtime AS jars
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends maven \
- && rm -rf /var/lib/apt/lists/*
-COPY scripts/install-kafka scripts/install-spark-kafka scripts/kafka-pom.xml scripts/spark-kafka-pom.xml /src/scripts/
-COPY scripts/lib/kafka-home.sh /src/scripts/lib/
-RUN DEID_KAFKA_HOME=/opt/kafka /src/scripts/install-kafka \
- && DEID_DATA_DIR=/opt/deid-data /src/scripts/install-spark-kafka --python /opt/deid/bin/python \
- && rm -rf /root/.m2
 
 FROM runtime
 COPY --from=jars /opt/kafka /opt/kafka
@@ -58,6 +68,7 @@ COPY schema_inference ./schema_inference
 COPY recognizers ./recognizers
 COPY catalog ./catalog
 COPY pipelines ./pipelines
+COPY batch ./batch
 RUN pip install --no-cache-dir --no-deps . && rm -rf build
 
 USER deid

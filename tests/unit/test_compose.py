@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import tomllib
 
 import click
 import jsonschema
@@ -54,9 +55,11 @@ def test_every_service_runs_the_projects_own_image(compose: dict) -> None:
     assert "ARG BASE_IMAGE" in (REPO / "Dockerfile").read_text()
 
 
-def test_health_checks_have_no_argument_with_spaces(compose: dict) -> None:
-    """podman's Docker API splits a CMD health check's arguments at spaces (`python -c "import x; …"` breaks)."""
+def test_health_checks_run_on_podman(compose: dict) -> None:
+    """podman's Docker API splits a CMD health check's arguments at spaces (`python -c "import x; …"` breaks),
+    and compose refuses start_interval for engines older than Docker 25."""
     for name, service in compose["services"].items():
+        assert "start_interval" not in (service.get("healthcheck") or {}), name
         test = (service.get("healthcheck") or {}).get("test")
         if isinstance(test, list) and test and test[0] == "CMD":
             assert all(" " not in arg for arg in test[1:]), f"{name}: {test}"
@@ -123,3 +126,12 @@ def test_checker_catches_a_missing_command() -> None:
         _check_cli_accepts(["no-such-group", "run"])
     with pytest.raises(click.ClickException):
         _check_cli_accepts(["topics", "create", "--no-such-option"])
+
+
+def test_dockerfile_copies_every_package() -> None:
+    """The image installs deid from the copied folders: a package pyproject.toml ships must be among them."""
+    include = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    for pattern in include:
+        package = pattern.rstrip("*")
+        assert f"COPY {package} ./{package}\n" in dockerfile, f"Dockerfile does not copy {package}/"
