@@ -203,7 +203,9 @@ class FallbackDomains:
         except DomainError as exc:
             try:
                 domain = self.fallback.get(name)
-            except DomainError:
+            except DomainError as missing:
+                if isinstance(exc, SourceUnavailable):  # the seed's "unknown, known are …" says more
+                    raise DomainError(f"{missing} ({exc})") from None
                 raise DomainError(f"{exc} (and not in {self.fallback.describe()} either)") from None
             if self.warn is not None:
                 self.warn(f"domain {name!r} read from {self.fallback.describe()}: {exc}")

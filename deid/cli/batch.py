@@ -60,12 +60,14 @@ def run(
     Locations, their regions, sides and endpoints: DEID_STORAGE_LOCATIONS; credentials: DEID_S3_ACCESS_KEY,
     DEID_S3_SECRET_KEY.
     """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from batch.job import execute_batch, prepare_batch
     from deid.domains import load_registry
     from schema_inference.spark import spark_session
 
     settings = deid.settings
-    domain = load_registry(settings).get(domain_name)
+    # The domain comes from where the policy comes from: the catalog, or (policy as code) the config.
+    domain = (deid.domains if policy_file is None else load_registry(settings)).get(domain_name)
     policy, client = _policy(settings, domain_name, policy_file)
     pii = _pii(client, domain.raw_topic, settings.cluster)
     prepared = prepare_batch(  # the region guard, before Spark starts
@@ -120,6 +122,7 @@ def run(
 
 def _policy(settings: Any, domain: str, policy_file: Path | None) -> tuple[Any, Any]:
     """(published policy, catalog client or None): from the file, else the catalog's latest published one."""
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from deid.errors import ConfigError
     from pipelines.catalog_binding import CatalogPolicySource, catalog_client
     from pipelines.policy_source import FilePolicySource
@@ -144,6 +147,7 @@ def _pii(client: Any, topic: str, cluster: str) -> dict[str, str] | None:
     """The catalog's PII tags of the domain's fields; None (every kept field counts as PII) without a catalog."""
     if client is None:
         return None
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from catalog.client import CatalogUnavailable
     from pipelines.catalog_binding import pii_tags
 

@@ -42,10 +42,7 @@ def _client(deid: DeidContext) -> Iterator[CatalogClient]:
 
 
 def _domain(deid: DeidContext, name: str) -> Domain:
-    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
-    from deid.domains import load_registry
-
-    return load_registry(deid.settings).get(name)
+    return deid.domains.get(name)
 
 
 def _rule_text(rule: Any) -> str:

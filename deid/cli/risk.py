@@ -36,10 +36,9 @@ def risk(deid: DeidContext, domain_name: str, last: int, as_json: bool, check: b
     quasi_identifiers; 1 Kafka or registry unreachable.
     """
     # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
-    from deid.domains import load_registry
     from pipelines.risk_topic import topic_risk
 
-    domain = load_registry(deid.settings).get(domain_name)
+    domain = deid.domains_or_seed.get(domain_name)
     window = topic_risk(deid.settings, domain, last)
     report, suggestions = window.report(), window.suggest()
     if as_json:

@@ -44,7 +44,6 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
     or already erased); 1 runtime failure (e.g. catalog unreachable: nothing erased); 2 bad option/setting.
     """
     # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
-    from deid.domains import load_registry
     from pipelines.keys import open_keystore
     from pipelines.keys.audit import KeyAudit
     from pipelines.keys.erasure import erase_subject, plan_erasure
@@ -58,7 +57,7 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
     keystore = open_keystore(settings)
     try:
         if domain_name is not None:
-            domain = load_registry(settings).get(domain_name)
+            domain = deid.domains_or_seed.get(domain_name)
             if domain.subject_field is None:
                 raise ConfigError(f"--domain {domain_name}: the domain has no subject field, so no per-subject keys")
             scopes = [domain.name]
@@ -100,7 +99,7 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
         keystore.close()
     _show(plan, "erased")
     domains = ", ".join(plan.erased_now)
-    registry = load_registry(settings)
+    registry = deid.domains_or_seed.registry()
     topics = ", ".join(
         registry.get(scope).anonymised_topic if scope in registry.names else f"{scope}-anonymised-data"
         for scope in plan.erased_now
@@ -149,11 +148,10 @@ def _nothing_to_erase(plan: ErasurePlan, scopes: list[str]) -> None:
 
 def _consent_ledger_for(deid: DeidContext, domain_name: str) -> tuple[Any, Any]:
     # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
-    from deid.domains import load_registry
     from pipelines.consent import ConsentLedger
     from pipelines.keys import open_keystore
 
-    domain = load_registry(deid.settings).get(domain_name)
+    domain = deid.domains_or_seed.get(domain_name)
     if domain.consent is None or domain.consent.scope != "subject":
         raise ConfigError(
             f"--domain {domain_name}: its consent is not subject-level (set consent.scope: subject in the domain)"
