@@ -149,7 +149,7 @@ class Searcher:
         """Classification names to match; None means any classification."""
         if classification in ANY_CLASSIFICATION:
             return None
-        info = self.registry.classification_type(classification)
+        info = self.registry.search_classification(classification)
         if info is None:
             raise AtlasError(Code.UNKNOWN_CLASSIFICATION, classification)
         return info.type_and_sub_types() if include_sub else {info.name}

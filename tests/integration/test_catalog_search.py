@@ -35,7 +35,7 @@ def landscape(catalog: CatalogServer) -> Landscape:
         "user_id": ("USER_ID", 0.95, "confirmed"),
         "email": ("EMAIL_ADDRESS", 0.9, "suggested"),
         "full_name": ("PERSON", 0.6, "suggested"),
-        "notes": ("PII", 0.4, "suggested"),
+        "notes": ("deid_PII", 0.4, "suggested"),
         "tv_show": ("NON_PII", 1.0, "confirmed"),
     }
     for field, (tag, confidence, status) in tags.items():
