@@ -231,7 +231,7 @@ def test_basic_search_errors(catalog: CatalogServer) -> None:
     assert posted.status_code == 200, posted.text
     dsl = http.get(f"{catalog.url}{SEARCH}/dsl", params={"query": "from DataSet", "limit": -1, "offset": -1})
     assert dsl.status_code == 200, dsl.text
-    check_error(http.post(url, json={"termName": "glossary"}), 400, "ATLAS-400-00-01A")
+    check_error(http.post(url, json={"termName": "glossary"}), 400, "ATLAS-400-00-01A", "no glossary term")
 
 
 def test_dsl(catalog: CatalogServer, landscape: Landscape) -> None:
