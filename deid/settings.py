@@ -37,6 +37,7 @@ _SECRET_FIELDS = {
     "keystore_url",
     "catalog_password",
     "admin_password",
+    "s3_secret_key",
 }
 _FERNET_KEY = re.compile(r"^[A-Za-z0-9_-]{43}=$")
 
@@ -126,6 +127,11 @@ class Settings(BaseSettings):
     )
     kafka_heap: str = Field("1g", description="Max JVM heap of the embedded broker (-Xmx)")
     spark_master: str = Field("local[*]", description="Spark master for inference: local[N] or spark://host:port")
+    spark_driver_host: str | None = Field(
+        None,
+        description="Address executors reach the inference driver at, for a spark:// cluster on other hosts "
+        "(e.g. the compose service name); default: loopback only",
+    )
     spark_jars_dir: Path | None = Field(
         None, description="Spark Kafka connector jars (default: <data_dir>/spark-jars, see scripts/install-spark-kafka)"
     )
@@ -148,6 +154,18 @@ class Settings(BaseSettings):
     )
     # Config-file only: domains merged over the built-in registry by name.
     domains: dict[str, Any] = Field(default_factory=dict)
+    # Regions (deid/regions.py): where the raw Kafka cluster and the anonymised one sit.
+    region: str = Field("eu", pattern=r"^[a-z][a-z0-9-]{0,31}$", description="Region of the raw-side Kafka cluster")
+    region_out: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{0,31}$", description="Region of the anonymised-side cluster (default: region)"
+    )
+    # Config-file (or JSON in the environment): bucket prefixes and folders with their region and side.
+    storage_locations: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Storage locations: [{name, uri: s3a://bucket/prefix/, region, side: raw|anonymised, endpoint}]",
+    )
+    s3_access_key: str | None = Field(None, description="Access key of the S3-compatible storage (batch runs)")
+    s3_secret_key: SecretStr | None = Field(None, description="Secret key of the S3-compatible storage")
     nlp_engine: str = Field(
         "auto",
         description="NLP engine for names/places: auto, spacy:<installed model or path>, deid (offline model), blank",

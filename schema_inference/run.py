@@ -58,9 +58,11 @@ def run_inference(
     client: CatalogClient | None = None,
     analyzer_factory: Callable[[], Analyzer] | None = None,
     progress: Progress | None = stderr_progress,
+    reader: Callable[[SparkSession, Progress], InferenceResult] | None = None,
 ) -> RunOutcome:
     """Infer, classify and (unless `publish` is False) publish one domain. A given `spark` session is
-    reused and left running; otherwise one is started on `master` and stopped at the end."""
+    reused and left running; otherwise one is started on `master` and stopped at the end. `reader`
+    replaces phase 1 (reading the raw topic), e.g. with the files of a bucket prefix (batch.infer)."""
     say = progress or (lambda _message: None)
     spec = domain if isinstance(domain, Domain) else load_registry(settings).get(domain)
     own_client = None
@@ -72,8 +74,12 @@ def run_inference(
         choice = engine_choice(settings)
         session = spark or spark_session(settings, master=master, app_name=f"deid-infer-{spec.name}")
         try:
-            say(f"{spec.name}: phase 1/3 reading and profiling {spec.raw_topic}")
-            result = infer_domain(settings, spec, session, sample=sample, max_events=max_events, progress=say)
+            if reader is not None:
+                say(f"{spec.name}: phase 1/3 reading and profiling files")
+                result = reader(session, say)
+            else:
+                say(f"{spec.name}: phase 1/3 reading and profiling {spec.raw_topic}")
+                result = infer_domain(settings, spec, session, sample=sample, max_events=max_events, progress=say)
             if result.corrupt:
                 shapes = ", ".join(
                     f"{e.reason} {e.shape} at {e.partition}:{e.offset}" for e in result.profile.corrupt_examples

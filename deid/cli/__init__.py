@@ -19,6 +19,7 @@ from deid.settings import Settings, load_settings
 
 # name -> "module:attribute"; later parts of deid register their commands here.
 COMMANDS: dict[str, str] = {
+    "batch": "deid.cli.batch:batch",
     "catalog": "deid.cli.catalog:catalog",
     "config": "deid.cli.config:config",
     "demo": "deid.cli.demo:demo",
@@ -29,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "policy": "deid.cli.policy:policy",
     "produce": "deid.cli.produce:produce",
     "reidentify": "deid.cli.reidentify:reidentify",
+    "risk": "deid.cli.risk:risk",
     "stack": "deid.cli.stack:stack",
     "subject": "deid.cli.subject:subject",
     "tail": "deid.cli.tail:tail_command",

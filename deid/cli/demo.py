@@ -26,6 +26,12 @@ from deid.cli import DeidContext, pass_deid
 @click.option("--sample", type=click.IntRange(min=10), default=400, show_default=True, help="Values per field.")
 @click.option("--master", default="local[2]", show_default=True, help="Spark master for inference.")
 @click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable; default all).")
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Add the batch step: memo and clickstream files in an EU bucket (MinIO) anonymised into a US bucket "
+    "(on by default when DEID_STORAGE_LOCATIONS is set).",
+)
 @pass_deid
 def demo(
     deid: DeidContext,
@@ -35,6 +41,7 @@ def demo(
     sample: int,
     master: str,
     domains: tuple[str, ...],
+    batch: bool,
 ) -> None:
     """Start Kafka and the catalog, produce every domain's events, infer and tag their schemas, publish
     policies, de-identify every stream, and show raw events beside their anonymised twins.
@@ -51,7 +58,7 @@ def demo(
     settings = deid.settings
     log_file = (settings.data_dir / "demo" / "demo.log").resolve()
     configure_file_logging(log_file, settings.log_level)
-    options = DemoOptions(events, min_confidence, keep_running, sample, master, list(domains) or None)
+    options = DemoOptions(events, min_confidence, keep_running, sample, master, list(domains) or None, batch)
     demo_flow = Demo(settings, options, StepRunner(log_file, total=0))
     demo_flow.runner.total = len(demo_flow.steps())
     results = demo_flow.run()

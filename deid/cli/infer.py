@@ -32,6 +32,12 @@ from schema_inference.profile import DEFAULT_SAMPLE
     help="... when the field's name points to that entity (default 0.3).",
 )
 @click.option(
+    "--input",
+    "input_uri",
+    help="Infer from the files of this bucket prefix or folder (s3a://bucket/prefix/, batch formats) instead of "
+    "the raw topic; tags land on the domain's fields, shared with its stream.",
+)
+@click.option(
     "--publish/--no-publish",
     default=True,
     show_default=True,
@@ -47,6 +53,7 @@ def infer(
     min_share: float | None,
     min_share_with_name: float | None,
     publish: bool,
+    input_uri: str | None,
 ) -> None:
     """Infer DOMAIN's raw schema from <domain>-raw-data and tag its personal-data fields.
 
@@ -61,9 +68,20 @@ def infer(
     from schema_inference.run import run_inference, thresholds_from
     from schema_inference.summary import print_summary
 
+    reader = None
+    if input_uri is not None:
+        from batch.infer import infer_files
+        from deid.domains import load_registry
+
+        spec = load_registry(deid.settings).get(domain_name)
+
+        def reader(spark, say):  # type: ignore[no-untyped-def]
+            return infer_files(deid.settings, spec, spark, input_uri, sample=sample, progress=say)
+
     outcome = run_inference(
         deid.settings,
         domain_name,
+        reader=reader,
         master=master,
         sample=sample,
         max_events=max_events,

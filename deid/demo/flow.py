@@ -8,7 +8,9 @@
 6. demo mode only: suggestions at or above --min-confidence are confirmed and the drafts published (a
    steward does this in the UI); `profile` and `clickstream` get their reviewed consent-aware policies
    (pipelines/policies/), which inference cannot guess;
-7. every domain's worker runs until caught up (exactly-once); 8. raw events beside their anonymised twins.
+7. every domain's worker runs until caught up (exactly-once); 8. raw events beside their anonymised twins;
+9. with --batch (or DEID_STORAGE_LOCATIONS set): memo and clickstream files from the EU bucket anonymised into
+   the US bucket, and a raw copy to the US refused by the region guard (deid/demo/batch.py).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class DemoOptions:
     sample: int = 400
     master: str = "local[2]"
     domains: list[str] | None = None
+    batch: bool = False
+    """Also the batch step (files in the EU bucket → the US bucket); on when DEID_STORAGE_LOCATIONS is set."""
 
 
 class Demo:
@@ -76,6 +80,9 @@ class Demo:
             ("de-identify every domain (workers until caught up)", self.deidentify),
             ("read raw and anonymised topics back", self.compare),
         ]
+        wanted = self.options.batch or bool(self.settings.storage_locations)
+        if wanted and {"memo", "clickstream"} <= {d.name for d in self.domains}:
+            steps.append(("batch: memo and clickstream files, EU bucket → US bucket (Spark)", self.batch))
         if self.options.keep_running:
             steps.append(("leave the workers running", self.keep_workers))
         return steps
@@ -185,6 +192,11 @@ class Demo:
     def compare(self) -> None:
         for domain in self.domains:
             collect(self.settings, domain, self.results[domain.name])
+
+    def batch(self) -> None:
+        from deid.demo.batch import run_batch_demo
+
+        run_batch_demo(self.settings, self.runner, self.options.master)
 
     def keep_workers(self) -> None:
         self.runner.say(PipelineWorkers(self.settings).start(120))

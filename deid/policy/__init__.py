@@ -21,7 +21,10 @@ suggests draft policies) and the pipelines (which compile published ones). A pol
 Field paths: dotted names for nested objects (`a.b.c`), `[]` for array elements (`items[].x`, `tags[]`).
 Parsing errors and checks against a `deid.domains.Domain` name the offending path.
 
-Modules: `rules` (treatments, typed parameters, consent rules), `model` (Policy, Purpose, import and
+Keeping a PII-tagged field in clear needs `exemption: {reason, by, at}` on that keep rule
+(`exemptions`: what keeps PII, what lacks a reason; the catalog refuses to publish without one).
+
+Modules: `rules` (treatments, typed parameters, consent rules, exemptions), `model` (Policy, Purpose, import and
 export), `checks` (what each field type allows; checks against the domain), `defaults` (suggested
 treatments per detected entity), `diff` (what changed between two policies). Import from
 `deid.policy`; it re-exports what callers need.
@@ -36,6 +39,7 @@ from deid.policy.checks import (
 )
 from deid.policy.defaults import ENTITY_TREATMENTS, NON_PII, default_policy, default_rule
 from deid.policy.diff import PolicyChange, diff_policies
+from deid.policy.exemptions import KeptInClear, exemption_problems, kept_in_clear, stamp_exemptions
 from deid.policy.model import Policy, Purpose, describe_errors, split_path
 from deid.policy.rules import (
     FIELD_PATH,
@@ -51,6 +55,7 @@ from deid.policy.rules import (
     DropRule,
     EncryptParams,
     EncryptRule,
+    Exemption,
     GeneralizeKind,
     GeneralizeParams,
     GeneralizeRule,
@@ -65,6 +70,7 @@ from deid.policy.rules import (
     TreatmentName,
     TreatmentRule,
     make_rule,
+    named_branches,
     rule_branches,
 )
 
@@ -86,10 +92,12 @@ __all__ = [
     "DropRule",
     "EncryptParams",
     "EncryptRule",
+    "Exemption",
     "GeneralizeKind",
     "GeneralizeParams",
     "GeneralizeRule",
     "KeepRule",
+    "KeptInClear",
     "MaskParams",
     "MaskRule",
     "NoParams",
@@ -107,9 +115,13 @@ __all__ = [
     "default_rule",
     "describe_errors",
     "diff_policies",
+    "exemption_problems",
+    "kept_in_clear",
     "make_rule",
+    "named_branches",
     "policy_problems",
     "rule_branches",
     "split_path",
+    "stamp_exemptions",
     "treatment_options",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -11,7 +12,9 @@ from deid.errors import ConfigError
 
 TreatmentName = Literal["keep", "drop", "redact", "encrypt", "mask", "date_shift", "generalize", "anonymize_text"]
 TREATMENTS: tuple[str, ...] = TreatmentName.__args__  # type: ignore[attr-defined]
-GeneralizeKind = Literal["date_month", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix", "url_site"]
+GeneralizeKind = Literal[
+    "date_month", "date_year", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix", "url_site"
+]
 
 REDACTED_VALUE = "REDACTED_CONTENT"
 REDACTED_FLAG_FIELD = "data_redacted"
@@ -45,12 +48,42 @@ class RedactParams(StrictModel):
     flag: bool = Field(False, description=f"Also set `{REDACTED_FLAG_FIELD}: true` on the record")
 
 
+EncryptMode = Literal["fernet", "deterministic", "fpe"]
+FpeAlphabet = Literal["digits", "alphanumeric"]
+
+
 class EncryptParams(StrictModel):
+    mode: EncryptMode = Field(
+        "fernet",
+        description="fernet: randomised token (default); deterministic: AES-SIV, the same value gives the same "
+        "token (joins work); fpe: FF1 format-preserving, digits stay digits and the length is kept",
+    )
+    alphabet: FpeAlphabet | None = Field(
+        None, description="fpe: the characters encrypted (others, like dashes, stay in place); default digits"
+    )
     key_scope: Literal["shared", "subject"] = Field(
         "shared",
         description="shared: the domain's key (rotatable); subject: one key per data subject, "
         "so erasing it crypto-shreds that person's values",
     )
+
+    @model_validator(mode="after")
+    def _mode_parameters(self) -> EncryptParams:
+        if self.alphabet is not None and self.mode != "fpe":
+            raise ValueError("alphabet: applies only to mode fpe")
+        if self.mode == "fpe" and self.key_scope == "subject":
+            # A format-preserving token has no room for a key id, so the subject's key could not be found.
+            raise ValueError("key_scope: mode fpe uses the domain's key; use mode deterministic for per-subject keys")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the anonymised schema documents this encryption (`encrypt`, `encrypt(fpe-digits)`, …)."""
+        if self.mode == "fernet":
+            return "encrypt"
+        if self.mode == "fpe":
+            return f"encrypt(fpe-{self.alphabet or 'digits'})"
+        return "encrypt(deterministic)"
 
 
 class MaskParams(StrictModel):
@@ -77,7 +110,8 @@ class DateShiftParams(StrictModel):
 
 class GeneralizeParams(StrictModel):
     kind: GeneralizeKind = Field(
-        description="date_month: first day of the month; number_bucket: lower bound of a bucket of `size`; "
+        description="date_month: first day of the month; date_year: first day of the year; "
+        "number_bucket: lower bound of a bucket of `size`; "
         "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters; "
         "url_site: the URL's site only (scheme://host/: user info, path, query and fragment removed)"
     )
@@ -114,10 +148,36 @@ class AnonymizeTextParams(StrictModel):
 # --- rules ---------------------------------------------------------------------------------------
 
 
+class Exemption(StrictModel):
+    """Why a field tagged PII may leave in clear: a steward's reason, who gave it and when.
+
+    Required at publish for every `keep` of a PII-tagged field (and by the region guard for raw egress);
+    the catalog stamps `by` and `at` from the publishing user and time when the document leaves them out.
+    """
+
+    reason: str = Field(min_length=1, max_length=1000, description="Why keeping this field in clear is allowed")
+    by: str | None = Field(None, max_length=200, description="Who granted it (stamped by the catalog at publish)")
+    at: datetime | None = Field(None, description="When it was granted (stamped by the catalog at publish)")
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("an exemption needs a non-blank reason")
+        return value.strip()
+
+
 class _TreatmentRule(StrictModel):
     treatment: str
     params: StrictModel
     params_model: ClassVar[type[StrictModel]] = NoParams
+    exemption: Exemption | None = None
+
+    @model_validator(mode="after")
+    def _exemption_only_on_keep(self) -> _TreatmentRule:
+        if self.exemption is not None and self.treatment != "keep":
+            raise ValueError(f"exemption: only a keep rule leaves a value in clear; {self.treatment!r} needs none")
+        return self
 
 
 class KeepRule(_TreatmentRule):
@@ -210,3 +270,10 @@ Rule = Annotated[
 def rule_branches(rule: Rule) -> tuple[TreatmentRule, ...]:
     """The treatment rules a rule can apply: one, or two for a consent rule."""
     return rule.branches() if isinstance(rule, ConsentRule) else (rule,)
+
+
+def named_branches(rule: Rule) -> list[tuple[str, TreatmentRule]]:
+    """(suffix of the document path, treatment rule) for each branch: `""` or `.with_consent`/`.without_consent`."""
+    if isinstance(rule, ConsentRule):
+        return [(".with_consent", rule.with_consent), (".without_consent", rule.without_consent)]
+    return [("", rule)]

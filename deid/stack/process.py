@@ -94,8 +94,9 @@ class ManagedProcess:
             return None
         return pid
 
-    def start(self, command: Sequence[str]) -> int:
-        """Start detached (own session, survives the CLI), output appended to the log file."""
+    def start(self, command: Sequence[str], env: dict[str, str] | None = None) -> int:
+        """Start detached (own session, survives the CLI), output appended to the log file; `env` is added to
+        this process's environment (secrets go there, never on the command line)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
             process = subprocess.Popen(
@@ -104,6 +105,7 @@ class ManagedProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                env={**os.environ, **env} if env else None,
             )
         self.pid_file.write_text(f"{process.pid}\n")
         # Until the child has exec'd, /proc/<pid>/cmdline is still ours, without the marker, and `pid()`

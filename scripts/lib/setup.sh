@@ -64,10 +64,16 @@ ensure_spark_kafka() {
   scripts/install-spark-kafka
 }
 
+ensure_minio() {
+  # The S3-compatible server of the embedded stack and of the batch tests (built with go; cached under .deid/go).
+  scripts/install-minio
+}
+
 setup_all() {
   ensure_venv
   ensure_kafka
   ensure_spark_kafka
+  ensure_minio
   if [[ "${CI:-}" == "true" && ${#DEID_APT_PACKAGES[@]} -gt 0 ]]; then
     ensure_apt_packages "${DEID_APT_PACKAGES[@]}"
   fi

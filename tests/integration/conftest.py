@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
+from deid.settings import Settings
 from schema_inference.spark import spark_session
-from tests.conftest import REPO, Broker
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="session")
-def spark(kafka: Broker) -> Iterator[Any]:
-    session = spark_session(
-        kafka.settings.model_copy(update={"spark_jars_dir": REPO / ".deid" / "spark-jars"}), "local[2]"
-    )
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    # No broker needed to start Spark (batch tests use none); Kafka tests ask for `kafka` themselves.
+    settings = Settings(data_dir=tmp_path_factory.mktemp("spark"), spark_jars_dir=REPO / ".deid" / "spark-jars")
+    session = spark_session(settings, "local[2]")
     yield session
     session.stop()

@@ -5,7 +5,8 @@
 ../shared/reference/atlas/ in the workspace): the base types deid uses (Referenceable, Asset,
 DataSet, Process and their lineage relationships), the Avro model and `kafka_topic` (with Atlas's
 partitionCount patch applied). `deid.json` holds deid's own: the deid_PII classification with one subtype
-per Presidio entity, NON_PII, `deid_pipeline` and `deid_policy`.
+per Presidio entity, NON_PII, `deid_pipeline` and `deid_policy`; `deid_regions.json` the region model
+(`deid_storage_location`, `deid_kafka_cluster`: region and side).
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from catalog.server.models import AtlasTypesDef
 from catalog.server.typedefs import TypeDefService, definitions_of, normalize_definition
 from catalog.server.typesystem import LIST_KEYS
 
-FILES = ("atlas_base.json", "atlas_avro.json", "atlas_kafka.json", "atlas_glossary.json", "deid.json")
+FILES = (
+    "atlas_base.json",
+    "atlas_avro.json",
+    "atlas_kafka.json",
+    "atlas_glossary.json",
+    "deid.json",
+    "deid_regions.json",
+)
 BOOTSTRAP_USER = "deid-bootstrap"
 
 
