@@ -85,7 +85,11 @@ class BatchDemo:
                     if policy is None:
                         raise DeidError(f"domain {domain.name!r} has no published policy; the publish step sets one")
                     pii = pii_tags(client, domain.raw_topic, settings.cluster)
-                    report = run_batch(spark, settings, domain, policy, prefix, f"{US_ANON}{domain.name}/", pii=pii)
+                    try:
+                        report = run_batch(spark, settings, domain, policy, prefix, f"{US_ANON}{domain.name}/", pii=pii)
+                    except RegionGuardError as refused:  # the published policy keeps PII without an exemption
+                        say(f"{domain.name}: not sent to the US bucket: {refused}")
+                        continue
                     c = report.counts
                     say(f"{domain.name}: {c['rows_in']} in, {c['rows_out']} out, {c['quarantined']} quarantined, "
                         f"{len(report.skipped)} file(s) already done (EU → US, policy v{policy.version})")  # fmt: skip
