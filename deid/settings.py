@@ -108,6 +108,9 @@ class Settings(BaseSettings):
         "<data_dir>/catalog/admin-password; production: no default password, DEID_ADMIN_PASSWORD or "
         "`deid catalog user add` must set one",
     )
+    catalog_max_request_mb: int = Field(
+        64, ge=1, le=4096, description="Largest request body the catalog accepts, in MiB (larger: 413)"
+    )
     catalog_user: str | None = Field(None, description="User the catalog client authenticates as (default: admin)")
     catalog_password: SecretStr | None = Field(
         None, description="Password of DEID_CATALOG_USER (default: the embedded admin's password file)"
@@ -124,6 +127,11 @@ class Settings(BaseSettings):
     )
     kafka_heap: str = Field("1g", description="Max JVM heap of the embedded broker (-Xmx)")
     spark_master: str = Field("local[*]", description="Spark master for inference: local[N] or spark://host:port")
+    spark_driver_host: str | None = Field(
+        None,
+        description="Address executors reach the inference driver at, for a spark:// cluster on other hosts "
+        "(e.g. the compose service name); default: loopback only",
+    )
     spark_jars_dir: Path | None = Field(
         None, description="Spark Kafka connector jars (default: <data_dir>/spark-jars, see scripts/install-spark-kafka)"
     )

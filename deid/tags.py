@@ -14,6 +14,8 @@ NON_PII = "NON_PII"
 """The field holds no personal data (a steward's decision or inference's finding)."""
 FREE_TEXT = "FREE_TEXT"
 """Free text with personal data inside; its `entities` say which (treated by anonymize_text)."""
+EVENT_TIME = "EVENT_TIME"
+"""A PII subtype of deid's own: the time an event happened, quasi-identifying (schema inference's structure)."""
 
 DOMAIN_TYPE = "deid_domain"
 """A domain (event family): the whole `deid.domains.Domain` model, linked to its topics and purposes."""

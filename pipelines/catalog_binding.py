@@ -106,14 +106,41 @@ def catalog_policy_source(settings: Settings) -> PolicySource:
 
 
 class CatalogLineageSink:
-    def __init__(self, client: CatalogClient) -> None:
+    """Lineage the catalog could not take is kept (the latest state of the pipeline, the uncovered paths)
+    and sent again every `retry_seconds` from `retry_pending`, until the catalog takes it."""
+
+    def __init__(self, client: CatalogClient, retry_seconds: float = 10.0) -> None:
         self.client = client
+        self.retry_seconds = retry_seconds
+        self._pending_state: tuple[PipelineLineage, str] | None = None
+        self._pending_paths: dict[str, list[str]] = {}
+        self._next_retry = 0.0
 
     def _upsert(self, lineage: PipelineLineage, state: str) -> None:
         try:
             self.client.upsert_entities(pipeline_entities(lineage, state))
+            self._pending_state = None
         except CatalogError as exc:
-            log.error("lineage of %s not recorded in the catalog (%s); the stream goes on", lineage.domain, exc)
+            self._pending_state = (lineage, state)
+            self._next_retry = time.monotonic() + self.retry_seconds
+            log.error(
+                "lineage of %s not recorded in the catalog (%s); the stream goes on, retrying every %gs",
+                lineage.domain,
+                exc,
+                self.retry_seconds,
+            )
+
+    def retry_pending(self) -> None:
+        if (self._pending_state is None and not self._pending_paths) or time.monotonic() < self._next_retry:
+            return
+        if self._pending_state is not None:
+            lineage, state = self._pending_state
+            self._upsert(lineage, state)
+            if self._pending_state is None:
+                log.info("lineage of %s recorded in the catalog (%s)", lineage.domain, state)
+        for domain, paths in list(self._pending_paths.items()):
+            del self._pending_paths[domain]
+            self._report_uncovered(domain, paths)
 
     def pipeline_started(self, lineage: PipelineLineage) -> None:
         self._upsert(lineage, "running")
@@ -123,12 +150,19 @@ class CatalogLineageSink:
 
     def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
         log.warning("%s: fields no rule covers were dropped: %s", domain, ", ".join(paths))
+        self._report_uncovered(domain, list(paths))
+
+    def _report_uncovered(self, domain: str, paths: list[str]) -> None:
         try:
             self.client.record_audit(
-                "UNCOVERED_FIELDS", type_name=PIPELINE_TYPE, details={"domain": domain, "paths": list(paths)}
+                "UNCOVERED_FIELDS", type_name=PIPELINE_TYPE, details={"domain": domain, "paths": paths}
             )
         except CatalogError as exc:
-            log.error("uncovered fields of %s not reported to the catalog (%s)", domain, exc)
+            self._pending_paths.setdefault(domain, []).extend(
+                p for p in paths if p not in self._pending_paths.get(domain, [])
+            )
+            self._next_retry = time.monotonic() + self.retry_seconds
+            log.error("uncovered fields of %s not reported to the catalog (%s); retrying later", domain, exc)
 
 
 class CatalogAuthorizer:

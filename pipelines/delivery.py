@@ -42,6 +42,12 @@ PRODUCER_TUNING: dict[str, Any] = {
 }
 FLUSH_SECONDS = 75.0  # > message.timeout.ms: every record has a report by then
 TRANSACTION_SECONDS = 60.0
+CALL_SECONDS = 10.0
+"""One transactional call's timeout; a retriable failure (the broker restarting, a coordinator moving) is
+tried again, for up to OUTAGE_SECONDS, before the worker gives up with a message."""
+OUTAGE_SECONDS = 300.0
+RETRY_SECONDS = 20.0
+"""Retriable failures of one transaction beyond this: the producer is replaced (see ExactlyOnce._restart)."""
 _REBALANCE_CODES = {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID}
 
 
@@ -71,10 +77,14 @@ def transactional_id(domain: str, instance_id: str) -> str:
     return f"deid-pipeline-{domain}-{instance_id}"
 
 
-def worker_consumer(settings: Settings, group: str, instance_id: str, report_ends: bool) -> Consumer:
+def worker_consumer(
+    settings: Settings, group: str, instance_id: str, report_ends: bool, session_timeout: float = 10.0
+) -> Consumer:
     """The raw-side consumer of a worker: offsets only ever committed explicitly (after delivery), committed
     raw records only, static group membership (a restarted worker with the same instance id takes its
-    partitions back at once instead of waiting for the killed one's session to time out)."""
+    partitions back at once, with no rebalance). A worker that dies and stays dead loses its partitions to
+    the others once its session times out (`session_timeout` s, 10 by default: librdkafka's 45 s would leave
+    them idle that long); a restart within that time keeps them."""
     return make_consumer(
         settings,
         group,
@@ -88,6 +98,8 @@ def worker_consumer(settings: Settings, group: str, instance_id: str, report_end
             # 20k records / 16 MiB the worker was held at ~25k events/s waiting for fetches (bench, Nov 2026).
             "queued.max.messages.kbytes": 32_768,
             "group.instance.id": f"{group}-{instance_id}",
+            "session.timeout.ms": int(session_timeout * 1000),
+            "heartbeat.interval.ms": max(500, int(session_timeout * 1000) // 5),
         },
     )
 
@@ -135,10 +147,10 @@ def rewind(consumer: Consumer, messages: list[Any]) -> None:
 
 
 class AtLeastOnce:
-    def __init__(self, settings: Settings, consumer: Consumer) -> None:
+    def __init__(self, settings: Settings, consumer: Consumer, sizes: dict[str, int] | None = None) -> None:
         self.consumer = consumer
         self._failures = _Failures()
-        tuning = {**_tuning(settings), "enable.idempotence": True, "on_delivery": self._failures}
+        tuning = {**_tuning(settings), **(sizes or {}), "enable.idempotence": True, "on_delivery": self._failures}
         self.producer = make_producer(settings, "out", **tuning)
         # DLQ records stay on the raw side: the same producer when both sides are one cluster.
         shared = same_cluster(settings) and not settings.kafka_properties_out
@@ -177,19 +189,45 @@ class AtLeastOnce:
 
 
 class ExactlyOnce:
-    def __init__(self, settings: Settings, consumer: Consumer, domain: str, instance_id: str) -> None:
+    def __init__(
+        self, settings: Settings, consumer: Consumer, domain: str, instance_id: str, sizes: dict[str, int] | None = None
+    ) -> None:
         check_exactly_once(settings)
         self.consumer = consumer
         self.transactional_id = transactional_id(domain, instance_id)
-        tuning = {**_tuning(settings), "transactional.id": self.transactional_id}
+        tuning = {**_tuning(settings), **(sizes or {}), "transactional.id": self.transactional_id}
         tuning["transaction.timeout.ms"] = int(TRANSACTION_SECONDS * 1000)
-        self.producer = make_producer(settings, "out", **tuning)
-        self.dlq_producer = self.producer  # DLQ writes are part of the transaction
+        self._settings, self._tuning = settings, tuning
         self._open = False
+        self._new_producer(TRANSACTION_SECONDS)
+
+    def _new_producer(self, timeout: float) -> None:
+        """A transactional producer; `init_transactions` fences any earlier one of this id and aborts what it
+        left open."""
+        self.producer = make_producer(self._settings, "out", **self._tuning)
+        self.dlq_producer = self.producer  # DLQ writes are part of the transaction
         try:
-            self.producer.init_transactions(TRANSACTION_SECONDS)
+            self.producer.init_transactions(timeout)
         except KafkaException as exc:
             raise DeidError(f"could not start transactions ({self.transactional_id}): {exc.args[0].str()}") from None
+
+    def _restart(self, error: KafkaError) -> None:
+        """After the broker went away mid-transaction, a producer whose transaction is stuck is replaced by a
+        new one of the same transactional id (which aborts the open transaction), until the broker answers."""
+        log.warning("%s: the transaction did not complete (%s); aborting it with a new producer, the batch will "
+                    "be read again", self.transactional_id, error.str())  # fmt: skip
+        old, self._open = self.producer, False
+        old.purge()
+        deadline = time.monotonic() + OUTAGE_SECONDS
+        while True:
+            try:
+                self._new_producer(CALL_SECONDS)
+                break
+            except DeidError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+        raise BatchAborted(error.str())
 
     def begin(self) -> None:
         if not self._open:
@@ -199,29 +237,40 @@ class ExactlyOnce:
     def commit(self, offsets: list[TopicPartition]) -> None:
         self.begin()
         try:
-            self.producer.send_offsets_to_transaction(
-                offsets, self.consumer.consumer_group_metadata(), TRANSACTION_SECONDS
-            )
-            self._commit_transaction()
+            metadata = self.consumer.consumer_group_metadata()
+            self._retrying("sending the offsets", lambda: self.producer.send_offsets_to_transaction(
+                offsets, metadata, CALL_SECONDS))  # fmt: skip
+            # A retriable commit failure leaves the commit in progress: calling it again completes it.
+            self._retrying("committing", lambda: self.producer.commit_transaction(CALL_SECONDS))
         except KafkaException as exc:
             self._handle(exc.args[0])
         self._open = False
 
-    def _commit_transaction(self) -> None:
-        for attempt in range(3):
+    def _retrying(self, what: str, call: Any) -> None:
+        """`call()`, again while it fails with a retriable error (the broker away), for up to RETRY_SECONDS."""
+        deadline, warned = time.monotonic() + RETRY_SECONDS, False
+        while True:
             try:
-                self.producer.commit_transaction(TRANSACTION_SECONDS)
+                call()
+                if warned:
+                    log.info("%s: %s succeeded; the broker is back", self.transactional_id, what)
                 return
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
-                if not error.retriable() or attempt == 2:
+                if not error.retriable() or error.txn_requires_abort() or time.monotonic() > deadline:
                     raise
+                if not warned:
+                    log.warning("%s: %s failed (%s); retrying until the broker answers", self.transactional_id,
+                                what, error.str())  # fmt: skip
+                    warned = True
                 time.sleep(0.5)
 
     def _handle(self, error: KafkaError) -> None:
         if error.txn_requires_abort():
             self.abort()
             raise BatchAborted(error.str())
+        if error.retriable():
+            self._restart(error)
         self._open = False
         if error.fatal():
             raise DeidError(
@@ -233,7 +282,7 @@ class ExactlyOnce:
     def abort(self) -> None:
         if self._open:
             try:
-                self.producer.abort_transaction(TRANSACTION_SECONDS)
+                self._retrying("aborting", lambda: self.producer.abort_transaction(CALL_SECONDS))
             except KafkaException as exc:
                 raise DeidError(f"aborting the transaction failed: {exc.args[0].str()}") from None
             self._open = False

@@ -7,21 +7,33 @@ replayed once fixed), with headers that say why and where it came from but never
                       "field 'date': cannot parse '%d-%m-%Y'" (field paths and formats, no values)
     dlq_error_class   one of ERROR_CLASSES: empty, too_large, invalid_utf8, invalid_json, not_object,
                       treatment (a rule's transform refused the value: wrong type, unparseable date, …),
-                      encode (the treated record does not fit the anonymised Avro schema: wrong type)
+                      encode (the treated record does not fit the anonymised Avro schema: wrong type),
+                      too_large_output (the treated record is over an output topic's size limit),
+                      refused (the producer refused the output record)
     dlq_field         the field path at fault, when known
     source_topic, source_partition, source_offset   where the record was read
     event_id          the raw event id (copied when the raw record has one)
     policy_version    the policy the worker was running
+    dlq_envelope      "1" when the value is an envelope instead of the raw record (below)
+
+When the raw record itself does not fit in the DLQ topic (`pipelines/limits.py`), the DLQ gets a
+bounded envelope instead, so that no record can stop the domain: a JSON object with the reason, the
+sizes, where the record was read, its event id, the sha256 of its value and key, and the first bytes of
+the value (base64; the DLQ is on the raw side, so the value may be kept there, truncated). The key is kept
+when it is small. The offset moves on; the raw topic still holds the whole record for its retention.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from deid.events import EVENT_ID_HEADER
+from pipelines.limits import DEFAULT_MAX_RECORD_BYTES
 
 REASON_HEADER = "dlq_reason"
 ERROR_CLASS_HEADER = "dlq_error_class"
@@ -30,8 +42,15 @@ SOURCE_TOPIC_HEADER = "source_topic"
 SOURCE_PARTITION_HEADER = "source_partition"
 SOURCE_OFFSET_HEADER = "source_offset"
 POLICY_VERSION_HEADER = "policy_version"
-ERROR_CLASSES = ("empty", "too_large", "invalid_utf8", "invalid_json", "not_object", "treatment", "encode")
-DEFAULT_MAX_RECORD_BYTES = 1_000_000
+ENVELOPE_HEADER = "dlq_envelope"
+ERROR_CLASSES = (
+    "empty", "too_large", "invalid_utf8", "invalid_json", "not_object", "treatment", "encode", "too_large_output",
+    "refused",
+)  # fmt: skip
+ENVELOPE_HEAD_BYTES = 64 * 1024
+"""At most this much of an oversized value is kept in its envelope (less when the DLQ takes less)."""
+ENVELOPE_KEY_BYTES = 1024
+"""A raw key up to this size stays the DLQ record's key; a longer one is only hashed in the envelope."""
 _loads, _JSONDecodeError = orjson.loads, orjson.JSONDecodeError
 
 
@@ -111,6 +130,40 @@ def dlq_headers(
     if event_id is not None:
         headers.append((EVENT_ID_HEADER, event_id))
     return headers
+
+
+def envelope(
+    value: bytes | None,
+    key: bytes | None,
+    headers: list[tuple[str, bytes]],
+    room: int,
+) -> tuple[bytes, bytes | None, list[tuple[str, bytes]]]:
+    """(value, key, headers) of a DLQ record whose raw value does not fit: a bounded JSON envelope that
+    fits in `room` bytes (with its key and headers), saying why, how big, where from and what (sha256)."""
+    value, kept_key = value or b"", key if key is not None and len(key) <= ENVELOPE_KEY_BYTES else None
+    fields = dict(headers)
+    document: dict[str, Any] = {
+        "deid_dlq_envelope": 1,
+        "reason": fields.get(REASON_HEADER, b"").decode(),
+        "error_class": fields.get(ERROR_CLASS_HEADER, b"").decode(),
+        "source_topic": fields.get(SOURCE_TOPIC_HEADER, b"").decode(),
+        "source_partition": int(fields.get(SOURCE_PARTITION_HEADER, b"-1")),
+        "source_offset": int(fields.get(SOURCE_OFFSET_HEADER, b"-1")),
+        "event_id": fields[EVENT_ID_HEADER].decode(errors="replace") if fields.get(EVENT_ID_HEADER) else None,
+        "value_bytes": len(value),
+        "value_sha256": hashlib.sha256(value).hexdigest(),
+        "key_bytes": None if key is None else len(key),
+        "key_sha256": None if key is None else hashlib.sha256(key).hexdigest(),
+        "key_kept": kept_key is not None,
+        "value_head_bytes": 0,
+        "value_head_base64": "",
+    }
+    headers = [*headers, (ENVELOPE_HEADER, b"1")]
+    fixed = len(orjson.dumps(document)) + len(kept_key or b"") + sum(len(n) + len(v) + 8 for n, v in headers)
+    head = max(0, min(ENVELOPE_HEAD_BYTES, (room - fixed) * 3 // 4 - 16, len(value)))
+    document["value_head_bytes"] = head
+    document["value_head_base64"] = base64.b64encode(value[:head]).decode()
+    return orjson.dumps(document), kept_key, headers
 
 
 def event_id_bytes(headers: list[tuple[str, bytes | None]] | None) -> bytes | None:

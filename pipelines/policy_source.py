@@ -158,6 +158,9 @@ class LineageSink(Protocol):
     def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
         """Field paths seen in records that no rule covers (dropped); each path is reported once per run."""
 
+    def retry_pending(self) -> None:
+        """Send again what could not be recorded (the catalog was down); called between batches, cheap."""
+
 
 class AuditSink(Protocol):
     def reidentified(self, user: str, domain: str, fields: Sequence[str], records: int, destination: str) -> None:
@@ -179,6 +182,9 @@ class LoggingSink:
 
     def pipeline_stopped(self, lineage: PipelineLineage) -> None:
         log.info("lineage: deid_pipeline %s stopped (policy v%s)", lineage.domain, lineage.policy_version)
+
+    def retry_pending(self) -> None:
+        pass  # the log never refuses
 
     def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
         log.warning("%s: fields no rule covers were dropped: %s", domain, ", ".join(paths))

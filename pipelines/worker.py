@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 from deid.domains import Domain, load_registry
 from deid.errors import ConfigError, DeidError
@@ -47,15 +47,16 @@ from pipelines.delivery import (
     worker_consumer,
 )
 from pipelines.dlq import (
-    DEFAULT_MAX_RECORD_BYTES,
     POLICY_VERSION_HEADER,
     Rejection,
     decode_record,
     dlq_headers,
+    envelope,
     event_id_bytes,
 )
 from pipelines.key_watch import SharedKeyWatcher
 from pipelines.keys import Keystore, open_keystore
+from pipelines.limits import DEFAULT_MAX_RECORD_BYTES, record_size, resolve_limits
 from pipelines.metrics import MetricsServer, PipelineMetrics
 from pipelines.outputs import ensure_topics, output_topics, partition_count, register_encoders
 from pipelines.plan import compile_policy
@@ -67,6 +68,7 @@ from pipelines.policy_source import (
     PolicySource,
     PolicyWatcher,
 )
+from pipelines.risk import DEFAULT_WINDOW, risk_window_for
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
 from pipelines.transforms.anonymize_text import TextAnalysis
@@ -76,7 +78,17 @@ log = logging.getLogger(__name__)
 RECORD_KEY = "record_key.default"
 """Keystore secret of the output record keys (keyed hash of the raw key)."""
 MAX_ABORTS_IN_A_ROW = 5
+KEYSTORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+"""Waits between attempts while the keystore cannot give a batch its per-subject keys (then every 5 s)."""
 _KEY_CACHE = 100_000
+
+
+MAX_CONSUMER_REPLACEMENTS = 3
+CONSUMER_REPLACE_WINDOW = 600.0
+
+
+class ConsumerFenced(Exception):
+    """The consumer hit a fatal error (fenced); the batch in hand is dropped uncommitted and read again."""
 
 
 @dataclass
@@ -94,6 +106,10 @@ class WorkerOptions:
     """This worker among the domain's workers: its static group membership and transactional producer.
     Unique per live worker; the same after a restart (it then takes over at once and fences the old one)."""
     consume_timeout: float = 0.5
+    risk_window: int = DEFAULT_WINDOW
+    """Records in the re-identification risk window (0: off); used when the domain names quasi-identifiers."""
+    session_timeout_seconds: float = 10.0
+    """A worker that stops heartbeating (killed, hung) loses its partitions to the others after this long."""
 
 
 class Worker:
@@ -113,6 +129,7 @@ class Worker:
         self.compile_plan = compile_plan or partial(compile_policy, text_analysis=TextAnalysis(settings))
         self.summary = Summary(self.domain.name)
         self.metrics = PipelineMetrics(self.domain.name)
+        self.risk = risk_window_for(self.domain, options.risk_window)
         self.catch_up = CatchUp() if options.until_caught_up else None
         self._stopping = False
         self._keystore = keystore
@@ -120,6 +137,7 @@ class Worker:
         self._reported_uncovered: set[str] = set()
         self._rejected_version: int | None = None
         self._aborts = 0
+        self._keystore_failures = 0
         if options.exactly_once:
             check_exactly_once(settings)  # before anything connects
 
@@ -156,22 +174,51 @@ class Worker:
         self.watcher = PolicyWatcher(self.source, domain.name, policy, self.options.policy_poll_seconds)
         self.key_watcher = SharedKeyWatcher(self._keystore, domain.name)
         self._activate(policy)
-        group = self.options.group_id or f"deid-pipeline-{domain.name}"
-        self.consumer = worker_consumer(settings, group, self.options.instance_id, self.catch_up is not None)
+        self.consumer = self._subscribed_consumer()
+        sizes = self.limits.producer_config()
         if self.options.exactly_once:
             self.delivery: AtLeastOnce | ExactlyOnce = ExactlyOnce(
-                settings, self.consumer, domain.name, self.options.instance_id
+                settings, self.consumer, domain.name, self.options.instance_id, sizes
             )
         else:
-            self.delivery = AtLeastOnce(settings, self.consumer)
-        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_revoke}
-        if self.catch_up is not None:
-            callbacks["on_assign"] = self.catch_up.on_assign
-        self.consumer.subscribe([domain.raw_topic], **callbacks)
+            self.delivery = AtLeastOnce(settings, self.consumer, sizes)
         if self.options.metrics_port is not None:
             self._metrics_server = MetricsServer(self.metrics, self.options.metrics_port).start()
             self.summary.metrics_port = self._metrics_server.port
             log.info("metrics on http://127.0.0.1:%d/metrics", self._metrics_server.port)
+
+    def _subscribed_consumer(self) -> Any:
+        group = self.options.group_id or f"deid-pipeline-{self.domain.name}"
+        consumer = worker_consumer(
+            self.settings, group, self.options.instance_id, self.catch_up is not None,
+            self.options.session_timeout_seconds,
+        )  # fmt: skip
+        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_revoke}
+        if self.catch_up is not None:
+            callbacks["on_assign"] = self.catch_up.on_assign
+        consumer.subscribe([self.domain.raw_topic], **callbacks)
+        return consumer
+
+    def _replace_consumer(self, reason: str) -> None:
+        """A consumer the broker fenced after an outage (its session timed out while the broker was away, and
+        its static membership was taken over by its own rejoin) is replaced by a new one: it resumes from
+        the committed offsets. The same in a loop means another live worker uses this --instance-id."""
+        now = time.monotonic()
+        self._replaced = [t for t in getattr(self, "_replaced", []) if now - t < CONSUMER_REPLACE_WINDOW] + [now]
+        if len(self._replaced) > MAX_CONSUMER_REPLACEMENTS:
+            raise DeidError(
+                f"the consumer of {self.domain.raw_topic} was fenced {len(self._replaced)} times in "
+                f"{CONSUMER_REPLACE_WINDOW:g}s ({reason}): another live worker has --instance-id "
+                f"{self.options.instance_id}; give each worker of the domain its own"
+            )
+        log.warning("%s: the consumer was fenced (%s); resuming with a new one from the committed offsets",
+                    self.domain.name, reason)  # fmt: skip
+        self.delivery.abort()
+        try:
+            self.consumer.close()
+        except Exception as exc:  # it is dead already; the new one takes over
+            log.info("closing the fenced consumer: %s", type(exc).__name__)
+        self.consumer = self.delivery.consumer = self._subscribed_consumer()
 
     def _activate(self, policy: Policy) -> None:
         """Guard, compile, register the schemas, create missing output topics, report lineage; then switch."""
@@ -181,7 +228,12 @@ class Worker:
         encoders = register_encoders(policy, self.domain, self.registry)
         topics = list(output_topics(policy, self.domain))
         ensure_topics(self.out_admin, topics, self._partitions)
-        self.plan, self.encoders, self.policy = plan, encoders, policy
+        limits = resolve_limits(
+            self.settings, self.options.max_record_bytes, self.out_admin, topics, self.raw_admin, self.domain.dlq_topic
+        )
+        if hasattr(self, "limits"):  # a switch: the producer's own limit stays the one it was built with
+            limits.client_bytes = min(limits.client_bytes, self.limits.producer_bytes)
+        self.plan, self.encoders, self.policy, self.limits = plan, encoders, policy, limits
         self._version_header = (POLICY_VERSION_HEADER, str(policy.version).encode())
         for purpose in policy.purposes:
             self.summary.purposes.setdefault(purpose.name, [0, 0])
@@ -242,13 +294,35 @@ class Worker:
             while not self._stopping:
                 if self.catch_up is not None and self.catch_up.finished():
                     break
-                messages = self.consumer.consume(self.options.batch_size, self.options.consume_timeout)
-                if messages:
-                    self._batch(messages)
+                messages = self._next_batch()
+                try:
+                    if messages:
+                        self._batch(messages)
+                except ConsumerFenced as exc:
+                    self._replace_consumer(str(exc))
                 self._maybe_switch_policy()
+                self.lineage.retry_pending()
+        except KafkaException as exc:  # one line naming the Kafka failure, not an exception class
+            error: KafkaError = exc.args[0]
+            raise DeidError(
+                f"{self.domain.name}: Kafka failed ({error.name()}: {error.str()}); nothing uncommitted was lost, "
+                "restart the worker (it resumes from the last committed batch)"
+            ) from None
         finally:
             self._close()
         return self.summary
+
+    def _next_batch(self) -> list[Message]:
+        """What the consumer already holds (up to a batch), without waiting; else the first record to arrive
+        and whatever came with it. Batches grow with the load, and a record never waits for a full batch."""
+        size, consume = self.options.batch_size, self.consumer.consume
+        messages = consume(size, 0)
+        if messages:
+            return messages
+        messages = consume(1, self.options.consume_timeout)
+        if messages and size > 1:
+            messages.extend(consume(size - 1, 0))
+        return messages
 
     def _close(self) -> None:
         for step in (
@@ -305,9 +379,11 @@ class Worker:
         if self._first_record is None:
             self._first_record = started
             self.summary.startup_seconds = started - self._started
-        self.delivery.begin()
         plan = self.plan
-        plan.prefetch_subject_keys(record for _, record in decoded)
+        if not self._prefetch_keys(plan, decoded, messages):
+            return
+        plan.prepare_batch([record for _, record in decoded])  # e.g. anonymize_text: one analyzer pass per batch
+        self.delivery.begin()
         skipped_before = [p.skipped for p in plan.purposes]
         out_by_topic = self._treat(decoded, rejected)
         for msg, rejection in rejected:
@@ -321,6 +397,32 @@ class Worker:
             rewind(self.consumer, messages)
             raise
         self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
+
+    def _prefetch_keys(self, plan: Any, decoded: list[tuple[Message, dict[str, Any]]], messages: list[Message]) -> bool:
+        """The batch's per-subject keys, or False after rewinding: while the keystore cannot give them, the
+        batch waits (read again after a pause), so a record never goes out without its key."""
+        try:
+            plan.prefetch_subject_keys(record for _, record in decoded)
+        except Exception as exc:  # the keystore's database unreachable, locked, …: wait, never emit
+            pause = KEYSTORE_RETRY_SECONDS[min(self._keystore_failures, len(KEYSTORE_RETRY_SECONDS) - 1)]
+            self._keystore_failures += 1
+            log.warning(
+                "%s: the keystore did not give this batch its per-subject keys (%s); %d record(s) wait, next try "
+                "in %gs",
+                self.domain.name,
+                type(exc).__name__,
+                len(decoded),
+                pause,
+            )
+            rewind(self.consumer, messages)
+            deadline = time.monotonic() + pause
+            while not self._stopping and time.monotonic() < deadline:
+                time.sleep(0.1)
+            return False
+        if self._keystore_failures:
+            log.info("%s: the keystore answers again", self.domain.name)
+            self._keystore_failures = 0
+        return True
 
     def _treat(
         self, decoded: list[tuple[Message, dict[str, Any]]], rejected: list[tuple[Message, Rejection]]
@@ -336,12 +438,17 @@ class Worker:
         out_by_topic: dict[str, int] = {}
         written = 0
         keys, new_key = self._keys, self._new_key
+        observe = self.risk.observe if self.risk is not None else None
+        room = {topic: self.limits.fits(topic) for topic in encoders}
         for msg, record in decoded:
             try:
                 if single:
-                    pairs: Any = ((main_topic, main_encode(apply(record))),)
+                    main = apply(record)
+                    pairs: Any = ((main_topic, main_encode(main)),)
                 else:
-                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in outputs(record)]
+                    treated = outputs(record)
+                    main = treated[0][1]
+                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in treated]
             except TreatmentError as exc:
                 rejected.append((msg, Rejection("treatment", str(exc), exc.field_path)))
                 continue
@@ -355,17 +462,36 @@ class Worker:
                     break
             raw_key = msg.key()
             key = None if raw_key is None else keys.get(raw_key) or new_key(raw_key)
-            for topic, value in pairs:
-                try:
-                    send(topic, value, key, headers=headers)
-                except BufferError:
-                    produce(producer, topic, value, key, headers)
-                if not single:
-                    out_by_topic[topic] = out_by_topic.get(topic, 0) + 1
+            # Near a topic's limit (key and headers are a few dozen bytes): the exact size decides.
+            if any(len(v) + 256 > room[t] for t, v in pairs) and (why := self._too_large(pairs, key, headers, room)):
+                rejected.append((msg, Rejection("too_large_output", why)))
+                continue
+            if observe is not None:
+                observe(main)  # the quasi-identifiers as they leave (an aborted batch counts twice: an estimate)
+            try:
+                for topic, value in pairs:
+                    try:
+                        send(topic, value, key, headers=headers)
+                    except BufferError:
+                        produce(producer, topic, value, key, headers)
+                    if not single:
+                        out_by_topic[topic] = out_by_topic.get(topic, 0) + 1
+            except KafkaException as exc:  # refused before it left (size, state): the input goes to the DLQ
+                rejected.append((msg, Rejection("refused", f"the producer refused the output: {exc.args[0].str()}")))
+                continue
             written += 1
         if single:
             out_by_topic[main_topic] = written
         return out_by_topic
+
+    @staticmethod
+    def _too_large(pairs: Any, key: bytes | None, headers: list[tuple[str, bytes]], room: dict[str, int]) -> str | None:
+        """Why an output does not fit its topic (sizes only), or None when every one fits."""
+        for topic, value in pairs:
+            size = record_size(value, key, headers)
+            if size > room[topic]:
+                return f"the anonymised record for {topic} is {size} bytes, over the topic's limit of {room[topic]}"
+        return None
 
     def _new_key(self, raw_key: bytes) -> bytes:
         """The output key of a raw key not cached yet: 32 hex digits of its keyed hash."""
@@ -378,16 +504,18 @@ class Worker:
         headers = dlq_headers(
             rejection, msg.topic(), msg.partition(), msg.offset(), event_id_bytes(msg.headers()), self.policy.version
         )
-        produce(self.delivery.dlq_producer, self.domain.dlq_topic, msg.value(), msg.key(), headers)
+        value, key = msg.value(), msg.key()
+        room = self.limits.fits(self.domain.dlq_topic)
+        if record_size(value, key, headers) > room:  # it cannot go as it came: a bounded envelope instead
+            value, key, headers = envelope(value, key, headers, room)
+        produce(self.delivery.dlq_producer, self.domain.dlq_topic, value, key, headers)
 
     def _consumer_event(self, msg: Message, ends: list[tuple[int, int]]) -> None:
         error: KafkaError = msg.error()
         if error.code() == KafkaError._PARTITION_EOF:
             ends.append((msg.partition(), msg.offset()))
-        elif error.fatal():
-            fenced = error.code() in {KafkaError.FENCED_INSTANCE_ID, KafkaError._FENCED}
-            hint = " (another worker with the same --instance-id took over)" if fenced else ""
-            raise DeidError(f"the consumer of {self.domain.raw_topic} failed: {error.str()}{hint}")
+        elif error.fatal() or error.code() in {KafkaError._FATAL, KafkaError.FENCED_INSTANCE_ID, KafkaError._FENCED}:
+            raise ConsumerFenced(error.str())
         else:
             log.warning("consumer of %s: %s", self.domain.raw_topic, error.str())
 
@@ -412,6 +540,9 @@ class Worker:
         written = {p.name: out_by_topic.get(p.topic, 0) for p in plan.purposes}
         summary.add_batch(records_in, out_by_topic.get(self.domain.anonymised_topic, 0), dlq_by_class, written, skipped)
         self.metrics.batch_committed(records_in, out_by_topic, dlq_by_class, skipped, seconds)
+        if self.risk is not None:
+            summary.risk = self.risk.report()
+            self.metrics.set_risk(summary.risk)
         if self._first_record is not None:
             summary.seconds = time.perf_counter() - self._first_record
         lags = {}

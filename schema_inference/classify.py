@@ -93,6 +93,12 @@ NAME_HINTS: tuple[NameHint, ...] = (
         "name nom nombre naam nome customername username personname contactname displayname",
     ),
     _hint(
+        "person role",
+        "PERSON",
+        "doctor physician nurse clinician therapist dentist surgeon supportagent salesagent driver courier "
+        "teacher tutor manager supervisor employee staff clerk cashier author presenter actor artist referee coach",
+    ),
+    _hint(
         "address",
         "LOCATION ADDRESS",
         "address adresse addr street strasse rue calle via straat ulica postcode zipcode zip plz",
@@ -235,8 +241,10 @@ class FieldDecision:
     mean_score: float = 0.0
     max_score: float = 0.0
     analysed: int = 0
-    text_entities: tuple[str, ...] = ()  # for FREE_TEXT: the entities to anonymise inside the text
+    text_entities: tuple[str, ...] = ()  # for FREE_TEXT (and URL): the entities to anonymise inside the text
     name_signal: str | None = None  # e.g. "phone (a_party)"
+    role: str | None = None  # what structure says the field is: event_time, birth_date, catalogue, … (structural.py)
+    signals: dict[str, Any] = field(default_factory=dict, compare=False)  # structural signals, for the evidence
 
     @property
     def is_pii(self) -> bool:

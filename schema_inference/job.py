@@ -32,7 +32,9 @@ from schema_inference.classify import (
 )
 from schema_inference.profile import DEFAULT_SAMPLE, Profile, ProfileSummary, merge_all
 from schema_inference.read import PartitionRange, framed_records, plan_offsets, read_raw, unframe
+from schema_inference.signals import field_signals
 from schema_inference.stats import FieldProfile
+from schema_inference.structural import refine
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -59,6 +61,8 @@ class InferenceResult:
     timings: dict[str, float]  # seconds per step: plan, profile, schema, total
     decisions: dict[str, FieldDecision] = field(default_factory=dict)  # by field path, after classify()
     findings: dict[str, Findings] = field(default_factory=dict, repr=False)  # the analyzer's tallies, by path
+    subject_field: str | None = None
+    event_time_field: str | None = None
 
     @property
     def planned(self) -> int:
@@ -112,9 +116,9 @@ def infer_domain(
 
     with _timed(timings, "profile"), _spark_progress(spark, say):
         frame = read_raw(spark, settings, topic, ranges)
-        profile_partition = partial(_profile_partition, sample_size=sample, seed=seed)
+        profile_partition = partial(_profile_partition, sample_size=sample, seed=seed, subject_field=spec.subject_field)
         partials = framed_records(frame).mapPartitionsWithIndex(profile_partition).collect()
-        total = merge_all(partials) or Profile(sample, seed)
+        total = merge_all(partials) or Profile(sample, seed, spec.subject_field)
         summary = total.summary()
     rate = summary.events / timings["profile"] if timings["profile"] else 0.0
     say(
@@ -139,12 +143,16 @@ def infer_domain(
         sample_size=sample,
         max_events=max_events,
         timings=timings,
+        subject_field=spec.subject_field,
+        event_time_field=spec.event_time_field,
     )
 
 
-def _profile_partition(index: int, rows: Iterable[bytes], sample_size: int, seed: int) -> Iterator[Profile]:
+def _profile_partition(
+    index: int, rows: Iterable[bytes], sample_size: int, seed: int, subject_field: str | None = None
+) -> Iterator[Profile]:
     """Runs on an executor: one Profile per Spark partition, seeded by the partition index."""
-    yield Profile(sample_size, seed=f"{seed}:{index}").add_all(unframe(rows))
+    yield Profile(sample_size, seed=f"{seed}:{index}", subject_field=subject_field).add_all(unframe(rows))
 
 
 def analyze_samples(
@@ -177,15 +185,44 @@ def classify(
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     tallies = analyze_samples(spark, result, analyzer_factory)
-    decisions = {}
-    for profile in result.profile.walk():
-        if profile.fields or profile.items or profile.values:
-            continue  # containers: their leaves carry the decisions
-        decisions[profile.path] = decide(profile, tallies.get(profile.path, Findings()), thresholds)
+    decisions = decide_all(
+        result.profile,
+        tallies,
+        thresholds,
+        subject_field=result.subject_field,
+        event_time_field=result.event_time_field,
+    )
     result.decisions, result.findings = decisions, tallies
     result.timings["classify"] = round(time.perf_counter() - started, 3)
     pii = sum(1 for d in decisions.values() if d.is_pii)
     say(f"{result.domain}: classified {len(decisions)} fields ({pii} PII) in {result.timings['classify']:.1f} s")
+    return decisions
+
+
+def decide_all(
+    summary: ProfileSummary,
+    tallies: dict[str, Findings],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    subject_field: str | None = None,
+    event_time_field: str | None = None,
+) -> dict[str, FieldDecision]:
+    """Every leaf field's decision: the analyzer's rule (`classify.decide`), refined by structure (`structural`)."""
+    decisions = {}
+    sketch = summary.subjects
+    for profile in summary.walk():
+        if profile.fields or profile.items or profile.values:
+            continue  # containers: their leaves carry the decisions
+        found = tallies.get(profile.path, Findings())
+        decisions[profile.path] = refine(
+            decide(profile, found, thresholds),
+            profile,
+            found,
+            field_signals(profile, sketch),
+            event_time_field=event_time_field,
+            subject_field=subject_field,
+            thresholds=thresholds,
+        )
     return decisions
 
 

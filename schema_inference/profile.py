@@ -18,6 +18,7 @@ from json.decoder import JSONDecoder
 from typing import Any
 
 from schema_inference.stats import FieldProfile, FieldStats, finish, merge_stats, observe_records
+from schema_inference.subjects import DEFAULT_SUBJECTS, SubjectSketch
 
 DEFAULT_SAMPLE = 1000
 MAX_CORRUPT_EXAMPLES = 5
@@ -47,6 +48,7 @@ class ProfileSummary:
     corrupt_examples: list[CorruptExample]
     fields: list[FieldProfile]
     sample_size: int
+    subjects: SubjectSketch | None = None  # a sample of subjects with all their records' values (subjects.py)
 
     def walk(self) -> Iterator[FieldProfile]:
         for top in self.fields:
@@ -62,10 +64,17 @@ class ProfileSummary:
 class Profile:
     """A mergeable profile. Not thread-safe; one per partition, then `merge` them."""
 
-    def __init__(self, sample_size: int = DEFAULT_SAMPLE, seed: int | str = 0) -> None:
+    def __init__(
+        self,
+        sample_size: int = DEFAULT_SAMPLE,
+        seed: int | str = 0,
+        subject_field: str | None = None,
+        subjects: int = DEFAULT_SUBJECTS,
+    ) -> None:
         if sample_size < 1:
             raise ValueError("sample_size must be at least 1")
         self.sample_size = sample_size
+        self.sketch = SubjectSketch(subject_field, subjects) if subject_field else None
         self.rng = random.Random(str(seed))  # str seeds hash stably across processes
         self.root = FieldStats(sample_size, is_root=True)
         self.events = self.valid = 0
@@ -140,6 +149,8 @@ class Profile:
         if self._pending:
             self.root.records += len(self._pending)
             observe_records(self.root, self._pending, self.rng)
+            if self.sketch is not None:
+                self.sketch.observe(self._pending)
             self._pending = []
 
     def _corrupt(self, partition: int, offset: int, reason: str, shape: str) -> None:
@@ -160,6 +171,8 @@ class Profile:
         examples = sorted(self.examples + other.examples, key=lambda e: (e.partition, e.offset))
         self.examples = examples[:MAX_CORRUPT_EXAMPLES]
         merge_stats(self.root, other.root, self.rng)
+        if self.sketch is not None and other.sketch is not None:
+            self.sketch.merge(other.sketch)
         return self
 
     def __getstate__(self) -> dict[str, Any]:
@@ -177,6 +190,7 @@ class Profile:
             corrupt_examples=list(self.examples),
             fields=fields,
             sample_size=self.sample_size,
+            subjects=self.sketch,
         )
 
 

@@ -97,6 +97,9 @@ def evidence(decision: FieldDecision, profile: FieldProfile, findings: Findings,
         "examples": masked_examples(profile),
         "reason": decision.explanation,
         "format": profile.format,
+        "role": decision.role,
+        "structure": decision.signals,
+        "entities_inside": list(decision.text_entities),
         "inferred_at": when,
     }
 

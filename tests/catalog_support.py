@@ -96,6 +96,17 @@ class PostgresCluster:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def pause(self) -> None:
+        """Stop the server, keeping its data (`resume` starts it again on the same port)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.socket_dir} "
+            "-c fsync=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "postgres.log"), "-o", options, "-w", "start")
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
@@ -114,10 +125,11 @@ class CatalogServer:
     _thread: threading.Thread | None = None
     _users: set[str] = field(default_factory=set)
 
-    def start(self) -> CatalogServer:
+    def start(self, port: int | None = None) -> CatalogServer:
+        """Serve on `port` (default a free one; the same one again to restart a stopped server)."""
         from catalog.server.app import create_app
 
-        port = free_port()
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         app = create_app(self.settings)
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

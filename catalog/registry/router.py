@@ -40,6 +40,7 @@ SchemaRegisteredHook = Callable[[str, int, int, str], None]
 class Access(StrEnum):
     READ = "read"  # catalog role viewer
     WRITE = "write"  # catalog role steward
+    ADMIN = "admin"  # catalog role admin: the global compatibility level governs every subject
 
 
 class RegistryResponse(JSONResponse):
@@ -82,8 +83,12 @@ def get_registry_store(request: Request) -> RegistryStore:
 
 
 def required_access(request: Request) -> Access:
-    """What the current request needs: WRITE for register, delete and config changes; READ otherwise."""
-    return Access.WRITE if request.scope.get("endpoint") in _WRITE_ENDPOINTS else Access.READ
+    """What the current request needs: ADMIN for the global config, WRITE for register, delete and subject
+    config changes; READ otherwise."""
+    endpoint = request.scope.get("endpoint")
+    if endpoint in _ADMIN_ENDPOINTS:
+        return Access.ADMIN
+    return Access.WRITE if endpoint in _WRITE_ENDPOINTS else Access.READ
 
 
 def registry_auth(request: Request) -> None:
@@ -356,6 +361,7 @@ def test_compatibility_all(
     return _compatibility_answer(registry, subject, None, body, verbose)
 
 
+_ADMIN_ENDPOINTS = frozenset({put_global_config, delete_global_config})
 _WRITE_ENDPOINTS = frozenset(
     {
         register,

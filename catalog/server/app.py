@@ -24,16 +24,20 @@ from catalog.server.bootstrap import ensure_bootstrap_types
 from catalog.server.context import CatalogContext
 from catalog.server.domains import DomainService
 from catalog.server.errors import AtlasError, Code, SafeJSONResponse, atlas_response, install_error_handlers
+from catalog.server.middleware import BodyLimit, SecurityHeaders, ShutdownAnswer
 from catalog.server.policies import PolicyService
 from catalog.server.routers import (
     admin,
+    admin_ops,
     audit,
     classification,
     domains,
     entity,
+    glossary,
     lineage,
     policies,
     search,
+    transfer,
     types,
     users,
 )
@@ -62,6 +66,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     users.router,
     policies.router,
     domains.router,
+    glossary.router,
+    admin_ops.router,
+    transfer.router,
 )
 # API paths that tolerate Atlas clients' doubled and trailing slashes ("…/bulk//classification", "…/typedefs/").
 _NORMALIZED_PREFIXES = ("/api/", "/registry/")
@@ -146,4 +153,7 @@ def create_app(settings: Settings, *, context: CatalogContext | None = None) -> 
     mount_ui(app)  # the steward UI at / (pages, /static, the session-cookie authenticator)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(_NormalizePath)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=context.settings.catalog_max_request_mb * 2**20)
+    app.add_middleware(ShutdownAnswer)
     return app

@@ -43,10 +43,15 @@ class BasicAuthenticator:
         name, separator, password = decoded.partition(":")
         if not separator or not name:
             raise unauthenticated("malformed Basic credentials")
-        principal = self.users.authenticate(name, password)
+        principal = self.users.login(name, password, client_address(request), "basic")
         if principal is None:
             raise unauthenticated("wrong user name or password")
         return principal
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (a proxy's X-Forwarded-For is not trusted: anyone could set it)."""
+    return request.client.host if request.client else "unknown"
 
 
 def current_principal(request: Request) -> Principal:

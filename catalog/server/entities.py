@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog.server.classifications import ClassificationOps
+from catalog.server.edge_index import EdgeIndex
 from catalog.server.errors import AtlasError, Code
 from catalog.server.models import AtlasEntity
 from catalog.server.typesystem import RelationshipEnd, StructuredType, TypeRegistry
@@ -42,9 +43,16 @@ class MutationResult:
     updated: list[str] = field(default_factory=list)
     partially_updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    purged: list[dict[str, Any]] = field(default_factory=list)  # headers, rendered before the rows go
+    records: dict[str, EntityRecord] = field(default_factory=dict)  # what the write holds: no re-read to render
     guid_assignments: dict[str, str] = field(default_factory=dict)
 
     def render(self, reader: EntityReader) -> dict[str, Any]:
+        # The write has flushed; autoflush would scan every object of the session before each query.
+        with reader.session.no_autoflush:
+            return self._render(reader)
+
+    def _render(self, reader: EntityReader) -> dict[str, Any]:
         mutated: dict[str, list[dict[str, Any]]] = {}
         for key, guids in (
             ("CREATE", self.created),
@@ -53,8 +61,11 @@ class MutationResult:
             ("DELETE", self.deleted),
         ):
             if guids:
-                records = reader.entities.get_many(guids)
+                records = {g: self.records[g] for g in guids if g in self.records}
+                records.update(reader.entities.get_many(g for g in guids if g not in records))
                 mutated[key] = reader.headers([records[g] for g in guids if g in records])
+        if self.purged:
+            mutated["PURGE"] = self.purged
         return {"mutatedEntities": mutated, "guidAssignments": self.guid_assignments}
 
 
@@ -81,6 +92,13 @@ class EntityWriter:
         self.audit = AuditRepo(session)
         self.classifications = ClassificationOps(session, registry, user)
         self.reader = EntityReader(session, registry)
+        self.edges = EdgeIndex(session, user)
+        # Per write: plans by guid and by (type, qualifiedName), stored entities fetched by guid.
+        self._plans: list[_Planned] = []
+        self._by_guid: dict[str, list[_Planned]] = {}
+        self._by_key: dict[tuple[str, str], _Planned] = {}
+        self._stored: dict[str, EntityRecord | None] = {}
+        self._assignments: dict[str, str] = {}
 
     # -- create or update -------------------------------------------------------------------------------
 
@@ -103,7 +121,10 @@ class EntityWriter:
         plans = self._resolve(incoming, result)
         for plan in plans:
             self._apply_attributes(plan)
+        self.session.flush()  # every new row at once; a concurrent twin fails here (the write is retried)
         by_guid = {plan.guid: plan for plan in plans}
+        self.edges.mark_new(plan.guid for plan in plans if plan.existing is None)
+        self.edges.load(plan.guid for plan in plans if plan.existing is not None)
         for plan in plans:
             self._apply_references(plan, by_guid)
         for plan in plans:
@@ -114,6 +135,7 @@ class EntityWriter:
                 continue
             seen.add(plan.guid)
             assert plan.record is not None
+            result.records[plan.guid] = plan.record
             if plan.existing is None:
                 result.created.append(plan.guid)
                 self.audit.record(
@@ -122,6 +144,7 @@ class EntityWriter:
                     entity_guid=plan.guid,
                     type_name=plan.info.name,
                     after=_snapshot(plan.record, plan.references),
+                    flush=False,
                 )
             elif plan.changed:
                 (result.partially_updated if partial else result.updated).append(plan.guid)
@@ -132,19 +155,40 @@ class EntityWriter:
                     type_name=plan.info.name,
                     before=plan.before,
                     after=_snapshot(plan.record, plan.references),
+                    flush=False,
                 )
+        self.session.flush()
         return result
+
+    def _prefetch(self, incoming: list[AtlasEntity]) -> dict[tuple[str, str], EntityRecord]:
+        """Stored entities the write names by guid or (type, qualifiedName): a few queries, not one each."""
+        guids = [e.guid for e in incoming if e.guid and not is_placeholder(e.guid)]
+        found = self.entities.get_many(guids, for_update=True)
+        self._stored.update({guid: found.get(guid) for guid in guids})
+        names: dict[str, list[str]] = {}
+        for entity in incoming:
+            qualified_name = (entity.attributes or {}).get("qualifiedName")
+            if qualified_name is not None:
+                names.setdefault(entity.typeName, []).append(str(qualified_name))
+        by_key: dict[tuple[str, str], EntityRecord] = {}
+        for type_name, qualified_names in names.items():
+            for name, record in self.entities.by_qualified_names(type_name, qualified_names, for_update=True).items():
+                by_key[(type_name, name)] = record
+        return by_key
 
     def _resolve(self, incoming: list[AtlasEntity], result: MutationResult) -> list[_Planned]:
         plans: list[_Planned] = []
         new_by_key: dict[tuple[str, str], _Planned] = {}
         for entity in incoming:
-            info = self.registry.entity_type(entity.typeName)
-            if info is None:
+            if self.registry.entity_type(entity.typeName) is None:
                 raise AtlasError(Code.TYPE_NAME_INVALID, "ENTITY", entity.typeName)
+        stored_by_key = self._prefetch(incoming)
+        for entity in incoming:
+            info = self.registry.entity_type(entity.typeName)
+            assert info is not None
             existing = None
             if entity.guid and not is_placeholder(entity.guid):
-                existing = self.entities.get(entity.guid, for_update=True)
+                existing = self._stored.get(entity.guid)
                 if existing is not None and existing.row.type_name != entity.typeName:
                     raise AtlasError(Code.TYPE_MATCH_FAILED, entity.typeName, existing.row.type_name)
             qualified_name = (entity.attributes or {}).get("qualifiedName")
@@ -156,17 +200,17 @@ class EntityWriter:
             if existing is None and key is not None and key in new_by_key:
                 twin = new_by_key[key]
                 plan = _Planned(entity, info, twin.guid, None)
-                plans.append(plan)
+                self._add_plan(plans, plan, key)
                 if entity.guid:
                     result.guid_assignments[entity.guid] = twin.guid
                 continue
             if existing is None and key is not None:
-                existing = self.entities.by_qualified_name([entity.typeName], key[1], for_update=True)
+                existing = stored_by_key.get(key)
             if existing is None and entity.guid and not is_placeholder(entity.guid):
                 raise AtlasError(Code.INSTANCE_GUID_NOT_FOUND, entity.guid)
             guid = existing.guid if existing is not None else new_guid()
             plan = _Planned(entity, info, guid, existing)
-            plans.append(plan)
+            self._add_plan(plans, plan, key)
             if existing is None and key is not None:
                 new_by_key[key] = plan
             if entity.guid and entity.guid != guid:
@@ -174,6 +218,16 @@ class EntityWriter:
         self._assignments = result.guid_assignments
         self._plans = plans
         return plans
+
+    def _add_plan(self, plans: list[_Planned], plan: _Planned, key: tuple[str, str] | None) -> None:
+        plans.append(plan)
+        self._by_guid.setdefault(plan.guid, []).append(plan)
+        if key is not None:
+            self._by_key.setdefault(key, plan)
+
+    def _set_record(self, guid: str, record: EntityRecord) -> None:
+        for twin in self._by_guid.get(guid, []):
+            twin.record = record
 
     def _apply_attributes(self, plan: _Planned) -> None:
         """Plain attributes (checked, merged over the stored ones) and row creation."""
@@ -186,7 +240,7 @@ class EntityWriter:
             ):
                 plan.references[name] = self._resolve_targets(info, name, value)
             elif attribute is None:
-                raise AtlasError(Code.UNKNOWN_ATTRIBUTE, name, info.name)
+                continue  # Atlas ignores attributes its type does not define (e.g. `clusterName`)
             elif self.registry.references_entities(attribute.type_name):
                 plain[name] = self._plain_references(attribute.type_name, value, f"{info.name}.{name}")
             else:
@@ -202,10 +256,7 @@ class EntityWriter:
         relationship_backed = [n for n in info.relationship_attributes if n not in plain]
         self.registry.check_mandatory(info, merged, skip=relationship_backed)
         if current is None:
-            created = self.entities.add(info.name, merged, self.user, guid=plan.guid)
-            for twin in self._plans:
-                if twin.guid == plan.guid:
-                    twin.record = created
+            self._set_record(plan.guid, self.entities.add(info.name, merged, self.user, guid=plan.guid, flush=False))
             return
         plan.before = plan.before or _snapshot(current)
         reactivate = current.row.status != "ACTIVE"
@@ -213,15 +264,14 @@ class EntityWriter:
         if merged != current.attributes or reactivate:
             new_name = merged.get("qualifiedName")
             if new_name != current.attributes.get("qualifiedName") and new_name is not None:
+                self.session.flush()
                 clash = self.entities.by_qualified_name([info.name], str(new_name))
                 if clash is not None and clash.guid != current.guid:
                     raise AtlasError(Code.INSTANCE_ALREADY_EXISTS, f"{info.name} {new_name!r} exists")
             current.attributes = merged
-            self.entities.save(current, self.user, status="ACTIVE")
+            self.entities.save(current, self.user, status="ACTIVE", flush=False)
             plan.changed = True
-        for twin in self._plans:
-            if twin.guid == plan.guid:
-                twin.record = current
+        self._set_record(plan.guid, current)
 
     def _plain_references(self, type_name: str, value: Any, path: str) -> Any:
         many = type_name.startswith("array<")
@@ -257,10 +307,10 @@ class EntityWriter:
         if isinstance(guid, str) and guid:
             if guid in self._assignments:
                 return self._assignments[guid]
-            if any(plan.guid == guid for plan in self._plans):
+            if guid in self._by_guid:
                 return guid
             if not is_placeholder(guid):
-                record = self.entities.get(guid)
+                record = self._stored_entity(guid)
                 if record is not None and record.row.status == "ACTIVE":
                     return guid
             raise AtlasError(Code.UNRESOLVED_REFERENCES_FOUND, guid, "[]")
@@ -270,22 +320,38 @@ class EntityWriter:
         target_info = self.registry.entity_type(type_name)
         if target_info is None:
             raise AtlasError(Code.TYPE_NAME_INVALID, "ENTITY", type_name)
-        for plan in self._plans:
-            attrs = plan.incoming.attributes or {}
-            if plan.info.name in target_info.type_and_sub_types() and all(
-                str(attrs.get(k)) == str(v) for k, v in unique.items()
-            ):
-                return plan.guid
+        in_write = self._planned_unique(target_info.type_and_sub_types(), unique)
+        if in_write is not None:
+            return in_write
         record = self.reader.find_unique(type_name, {k: str(v) for k, v in unique.items()})
         if record is None:
             raise AtlasError(Code.UNRESOLVED_REFERENCES_FOUND, "[]", f"[{type_name}:{unique}]")
         return record.guid
 
-    def _target_type(self, guid: str) -> str:
+    def _planned_unique(self, types: set[str], unique: dict[str, Any]) -> str | None:
+        """The guid of an entity of this write with these unique attribute values, if any."""
+        if set(unique) == {"qualifiedName"}:
+            for type_name in types:
+                plan = self._by_key.get((type_name, str(unique["qualifiedName"])))
+                if plan is not None:
+                    return plan.guid
+            return None
         for plan in self._plans:
-            if plan.guid == guid:
-                return plan.info.name
-        record = self.entities.get(guid)
+            attrs = plan.incoming.attributes or {}
+            if plan.info.name in types and all(str(attrs.get(k)) == str(v) for k, v in unique.items()):
+                return plan.guid
+        return None
+
+    def _stored_entity(self, guid: str) -> EntityRecord | None:
+        if guid not in self._stored:
+            self._stored[guid] = self.entities.get(guid)
+        return self._stored[guid]
+
+    def _target_type(self, guid: str) -> str:
+        planned = self._by_guid.get(guid)
+        if planned:
+            return planned[0].info.name
+        record = self._stored_entity(guid)
         assert record is not None
         return record.row.type_name
 
@@ -309,11 +375,11 @@ class EntityWriter:
     def _sync_edges(self, guid: str, end: RelationshipEnd, wanted: list[str]) -> bool:
         """Make `guid`'s edges of `end` exactly `wanted`; True when an edge changed."""
         changed = False
-        current = self.relationships.at_end(guid, end.side, end.relationship)
+        current = self.edges.at_end(guid, end.side, end.relationship)
         other = (lambda row: row.end2_guid) if end.side == 1 else (lambda row: row.end1_guid)
         for row in current:
             if other(row) not in wanted:
-                self.relationships.unlink(row)
+                self.edges.unlink(row)
                 changed = True
         present = {other(row) for row in current}
         definition = self.registry.get(end.relationship) or {}
@@ -323,11 +389,10 @@ class EntityWriter:
                 continue
             if far_end.get("cardinality", "SINGLE") == "SINGLE":
                 # The target may point back at one entity only: drop its previous edge of this type.
-                for row in self.relationships.at_end(target, 2 if end.side == 1 else 1, end.relationship):
-                    self.relationships.unlink(row)
+                for row in self.edges.at_end(target, 2 if end.side == 1 else 1, end.relationship):
+                    self.edges.unlink(row)
             end1, end2 = (guid, target) if end.side == 1 else (target, guid)
-            _, linked = self.relationships.link(end.relationship, end1, end2, self.user)
-            changed = changed or linked
+            changed = self.edges.link(end.relationship, end1, end2) or changed
         return changed
 
     def _apply_classifications(self, plan: _Planned, replace: bool) -> None:
@@ -378,3 +443,19 @@ class EntityWriter:
             child_record = self.entities.get(child, for_update=True)
             if child_record is not None:
                 self._delete(child_record, result)
+
+    # -- purge --------------------------------------------------------------------------------------------
+
+    def purge(self, guids: list[str]) -> MutationResult:
+        """Remove soft-deleted entities for good (Atlas's admin purge); ACTIVE ones are left alone."""
+        result = MutationResult()
+        for guid in dict.fromkeys(guids):
+            record = self.entities.get(guid, for_update=True)
+            if record is None or record.row.status != "DELETED":
+                continue
+            result.purged.extend(self.reader.headers([record]))
+            self.entities.purge(guid)
+            self.audit.record(
+                self.user, "ENTITY_PURGE", entity_guid=guid, type_name=record.row.type_name, before=_snapshot(record)
+            )
+        return result

@@ -121,9 +121,18 @@ class Code(enum.Enum):
     TYPE_HAS_REFERENCES = (409, "ATLAS-409-00-002", "Given type {0} has references")
     INSTANCE_ALREADY_EXISTS = (409, "ATLAS-409-00-003", "failed to update entity: {0}")
     TYPE_HAS_RELATIONSHIPS = (409, "ATLAS-409-00-005", "Given type {0} has associated relationshipDefs")
+    GLOSSARY_ALREADY_EXISTS = (409, "ATLAS-409-00-007", "Glossary with qualifiedName {0} already exists")
+    GLOSSARY_TERM_ALREADY_EXISTS = (409, "ATLAS-409-00-009", "Glossary term with qualifiedName {0} already exists")
+    GLOSSARY_CATEGORY_ALREADY_EXISTS = (
+        409,
+        "ATLAS-409-00-00A",
+        "Glossary category with qualifiedName {0} already exists",
+    )
     USER_ALREADY_EXISTS = (409, "DEID-409-00-001", "User {0} already exists")
     USER_NOT_FOUND = (404, "DEID-404-00-001", "User {0} does not exist")
+    REQUEST_TOO_LARGE = (413, "ATLAS-413-00-001", "{0}")
     UNSUPPORTED_MEDIA_TYPE = (415, "ATLAS-415-00-001", "Unsupported media type {0}")
+    TOO_MANY_REQUESTS = (429, "DEID-429-00-001", "{0}")
     INTERNAL_ERROR = (500, "ATLAS-500-00-001", "Internal server error {0}")
 
     @property
@@ -143,6 +152,9 @@ class AtlasError(Exception):
         self.message = code.value[2].format(*params)
         self.headers = headers
         super().__init__(self.message)
+
+    def add_note_to_message(self, note: str) -> None:
+        self.message = f"{self.message} {note}"
 
     def body(self) -> dict[str, str]:
         return {"errorCode": self.code.code, "errorMessage": self.message}
@@ -229,6 +241,8 @@ def install_error_handlers(app: FastAPI) -> None:
             error = AtlasError(Code.EMPTY_RESULTS, request.url.path)
         elif exc.status_code == 405:
             error = AtlasError(Code.METHOD_NOT_ALLOWED, request.method, request.url.path)
+        elif exc.status_code == 413:  # raised by the body size limit as the body streams in
+            error = AtlasError(Code.REQUEST_TOO_LARGE, str(exc.detail))
         else:
             return SafeJSONResponse(
                 {"errorCode": f"ATLAS-{exc.status_code}-00-000", "errorMessage": str(exc.detail)},

@@ -7,11 +7,22 @@ exist, is the value an int) happen in the services, which answer in Atlas's erro
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Cardinality = Literal["SINGLE", "LIST", "SET"]
+
+
+def _options_as_strings(value: Any) -> Any:
+    """Atlas keeps typedef options as strings and coerces what Jackson can (`"maxStrLength": 50` → "50")."""
+    if not isinstance(value, dict):
+        return value
+    return {key: item if isinstance(item, str) else json.dumps(item) for key, item in value.items() if item is not None}
+
+
+Options = Annotated[dict[str, str] | None, BeforeValidator(_options_as_strings)]
 
 
 class _Lenient(BaseModel):
@@ -41,7 +52,7 @@ class AtlasAttributeDef(_Lenient):
     searchWeight: int | None = None
     indexType: str | None = None
     constraints: list[AtlasConstraintDef] | None = None
-    options: dict[str, str] | None = None
+    options: Options = None
     displayName: str | None = None
 
 
@@ -58,7 +69,7 @@ class AtlasBaseTypeDef(_Lenient):
     description: str | None = None
     typeVersion: str | None = None
     serviceType: str | None = None
-    options: dict[str, str] | None = None
+    options: Options = None
 
 
 class AtlasEnumDef(AtlasBaseTypeDef):
@@ -167,6 +178,35 @@ class ClassificationAssociateRequest(_Lenient):
 # -- search --------------------------------------------------------------------------------------------
 
 
+MAX_LIMIT = 10000
+MAX_OFFSET = 10**9
+
+
+def _page_limit(value: Any) -> Any:
+    """Atlas answers `limit` ≤ 0 (clients send -1 for "default") with its default, and caps large ones."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return value
+    try:
+        number = int(value)
+    except ValueError:
+        return value
+    return None if number <= 0 else min(number, MAX_LIMIT)
+
+
+def _page_offset(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return value
+    try:
+        number = int(value)
+    except ValueError:
+        return value
+    return min(max(number, 0), MAX_OFFSET)
+
+
+Limit = Annotated[int | None, BeforeValidator(_page_limit)]
+Offset = Annotated[int | None, BeforeValidator(_page_offset)]
+
+
 class FilterCriteria(_Lenient):
     attributeName: str | None = None
     operator: str | None = None
@@ -186,8 +226,8 @@ class SearchParameters(_Lenient):
     includeClassificationAttributes: bool | None = None
     includeSubTypes: bool | None = None
     includeSubClassifications: bool | None = None
-    limit: int | None = Field(None, ge=0, le=10000)
-    offset: int | None = Field(None, ge=0, le=10**9)
+    limit: Limit = None
+    offset: Offset = None
     entityFilters: FilterCriteria | None = None
     tagFilters: FilterCriteria | None = None
     attributes: list[str] | None = None

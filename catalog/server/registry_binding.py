@@ -8,14 +8,15 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
 
-from catalog.registry.router import Access, mount_registry, required_access
+from catalog.registry.router import Access, RegistryResponse, mount_registry, required_access
 from catalog.registry.service import subject_topic
 from catalog.registry.store import SqlRegistryStore
 from catalog.server.auth import current_principal
 from catalog.server.context import CatalogContext
 from catalog.server.entities import EntityWriter
-from catalog.server.errors import AtlasError
+from catalog.server.errors import AtlasError, register_error_renderer
 from catalog.server.models import AtlasEntity
 
 REGISTRY_USER = "schema-registry"  # who the audit names for the avro_schema mirror of a registration
@@ -26,9 +27,10 @@ def _authorize(request: Request, access: Annotated[Access, Depends(required_acce
         principal = current_principal(request)
     except AtlasError as exc:
         raise HTTPException(401, "use HTTP Basic authentication", {"WWW-Authenticate": "Basic"}) from exc
-    role = "steward" if access is Access.WRITE else "viewer"
+    role = {Access.ADMIN: "admin", Access.WRITE: "steward"}.get(access, "viewer")
     if not principal.may(role):
-        raise HTTPException(403, f"{principal.name} (role {principal.role}) may not change schemas")
+        what = "the global compatibility level" if access is Access.ADMIN else "schemas"
+        raise HTTPException(403, f"{principal.name} (role {principal.role}) may not change {what}")
 
 
 def avro_schema_entities(subject: str, version: int, schema_text: str, cluster: str) -> list[dict[str, Any]]:
@@ -65,6 +67,16 @@ def avro_schema_entities(subject: str, version: int, schema_text: str, cluster: 
     return [entity, topic_entity]
 
 
+# Confluent's answer to a path or method it does not serve: {"error_code": 404, "message": "HTTP 404 Not Found"}.
+_HTTP_REASONS = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large"}
+
+
+def _confluent_error(status: int, message: str) -> JSONResponse:
+    if status in (404, 405):
+        message = f"HTTP {status} {_HTTP_REASONS[status]}"
+    return RegistryResponse({"error_code": status, "message": message}, status_code=status)
+
+
 def mount(app: FastAPI, ctx: CatalogContext) -> None:
     def on_registered(subject: str, version: int, schema_id: int, schema_text: str) -> None:
         entities = avro_schema_entities(subject, version, schema_text, ctx.settings.cluster)
@@ -76,3 +88,4 @@ def mount(app: FastAPI, ctx: CatalogContext) -> None:
         ctx.store.write(run)
 
     mount_registry(app, SqlRegistryStore(ctx.store.engine), auth=_authorize, on_schema_registered=on_registered)
+    register_error_renderer(app, "/registry", _confluent_error)

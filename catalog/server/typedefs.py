@@ -278,8 +278,8 @@ class TypeDefService:
 
     def create(self, payload: AtlasTypesDef, user: str) -> dict[str, list[dict[str, Any]]]:
         incoming = [normalize_definition(category, raw) for category, raw in definitions_of(payload)]
-        if not incoming:
-            raise AtlasError(Code.INVALID_PARAMETERS, "no typedefs given")
+        if not incoming:  # Atlas answers an empty batch with empty lists, not an error
+            return {key: [] for key in LIST_KEYS.values()}
         return self.store.write(lambda session: self._create(session, incoming, user))
 
     def create_missing(self, definitions: list[dict[str, Any]], user: str) -> list[str]:
@@ -316,8 +316,8 @@ class TypeDefService:
 
     def update(self, payload: AtlasTypesDef, user: str) -> dict[str, list[dict[str, Any]]]:
         incoming = [normalize_definition(category, raw) for category, raw in definitions_of(payload)]
-        if not incoming:
-            raise AtlasError(Code.INVALID_PARAMETERS, "no typedefs given")
+        if not incoming:  # Atlas answers an empty batch with empty lists, not an error
+            return {key: [] for key in LIST_KEYS.values()}
         return self.store.write(lambda session: self._update(session, incoming, user))
 
     def _update(self, session: Session, incoming: list[dict[str, Any]], user: str) -> dict[str, list[dict[str, Any]]]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from catalog.server.errors import AtlasError, Code
@@ -37,6 +38,7 @@ _INT_RANGES = {
     "date": (-(2**63), 2**63 - 1),
 }
 _ARRAY = re.compile(r"^array<(.+)>$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
 _MAP = re.compile(r"^map<([^,]+),(.+)>$")
 
 
@@ -278,6 +280,10 @@ class TypeRegistry:
         for element in elements:
             if value == element["value"] or (isinstance(value, int) and value == element.get("ordinal")):
                 return str(element["value"])
+        if isinstance(value, str):  # Atlas matches enum values case-insensitively ("Managed" → MANAGED)
+            for element in elements:
+                if value.lower() == str(element["value"]).lower():
+                    return str(element["value"])
         allowed = ", ".join(str(e["value"]) for e in elements)
         raise AtlasError(Code.INVALID_VALUE, f"{path}: {value!r} is not one of {type_name}'s values ({allowed})")
 
@@ -319,6 +325,20 @@ def element_type(type_name: str) -> str:
     return match.group(1).strip() if match else type_name
 
 
+def _iso_date_ms(value: str, bad: Callable[[str], AtlasError]) -> int:
+    """Atlas stores dates as epoch milliseconds and parses ISO-8601 text ("2017-08-25T13:15:25.369Z")."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise bad("epoch milliseconds or an ISO-8601 date") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
 def _check_primitive(type_name: str, value: Any, path: str) -> Any:
     def bad(expected: str) -> AtlasError:
         return AtlasError(Code.INVALID_VALUE, f"{path}: expected {expected} ({type_name})")
@@ -333,6 +353,8 @@ def _check_primitive(type_name: str, value: Any, path: str) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise bad("true or false")
+    if type_name == "date" and isinstance(value, str) and not _INTEGER.match(value.strip()):
+        return _iso_date_ms(value, bad)
     if type_name in _INT_RANGES or type_name == "biginteger":
         number: Any = value
         if isinstance(value, bool):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from catalog.server.errors import AtlasError, Code
+from catalog.server.login_guard import LoginGuard
 from catalog.server.passwords import DUMMY_HASH, generate_password, hash_password, verify_password
 from catalog.store.db import Store
 from catalog.store.repository import AuditRepo, UserRepo
@@ -69,6 +70,38 @@ class UserService:
         self._verified: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pepper = secrets.token_bytes(16)
+        self.guard = LoginGuard()
+
+    def login(self, name: str, password: str, address: str, channel: str) -> Principal | None:
+        """`authenticate` behind the failed-login guard: 429 (Retry-After) while the user or the client
+        address must wait, None for wrong credentials (counted and audited), else the principal."""
+        blocked = self.guard.check(name, address)
+        if blocked is not None:
+            what = "locked after repeated failed logins" if blocked.locked else "failed logins: wait before retrying"
+            raise AtlasError(
+                Code.TOO_MANY_REQUESTS,
+                f"this {blocked.scope} is {what}; retry in {blocked.retry_after} s",
+                headers={"Retry-After": str(blocked.retry_after)},
+            )
+        principal = self.authenticate(name, password)
+        if principal is not None:
+            self.guard.succeeded(name)
+            return principal
+        locked = self.guard.failed(name, address)
+
+        def run(session) -> None:  # type: ignore[no-untyped-def]
+            # A name that is no user is not recorded: people type their password into the name field.
+            known = USER_NAME.match(name) is not None and UserRepo(session).get(name) is not None
+            details = {"name": name if known else "(unknown user)", "client": address, "channel": channel}
+            audit = AuditRepo(session)
+            audit.record(name if known else "-", "LOGIN_FAILED", details=details)
+            if locked:
+                audit.record(SYSTEM_USER, "LOGIN_LOCKED", details=details)
+
+        self.store.write(run)
+        if locked:
+            log.warning("catalog: repeated failed logins locked a user name or client address for a while")
+        return None
 
     def authenticate(self, name: str, password: str) -> Principal | None:
         with self.store.read() as session:

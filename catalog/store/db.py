@@ -64,7 +64,15 @@ def _sqlite_engine(url: str) -> Engine:
         # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit transactions break IMMEDIATE and DDL).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+        # cache_size: 64 MiB of pages (default 2 MiB); random-uuid keys touch pages all over large indexes.
+        pragmas = (
+            "journal_mode=WAL",
+            "busy_timeout=30000",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+            "cache_size=-65536",
+        )
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalog.store.db import now_ms
@@ -111,12 +111,32 @@ class EntityRepo:
         row = self.session.scalars(query).first()
         return EntityRecord(row, loads(row.attributes)) if row else None
 
-    def get_many(self, guids: Iterable[str]) -> dict[str, EntityRecord]:
+    def get_many(self, guids: Iterable[str], *, for_update: bool = False) -> dict[str, EntityRecord]:
         wanted = list(set(guids))
         found: dict[str, EntityRecord] = {}
         for start in range(0, len(wanted), 500):
-            rows = self.session.scalars(select(EntityRow).where(EntityRow.guid.in_(wanted[start : start + 500])))
-            found.update({row.guid: EntityRecord(row, loads(row.attributes)) for row in rows})
+            query = select(EntityRow).where(EntityRow.guid.in_(wanted[start : start + 500]))
+            if for_update:
+                query = query.with_for_update()
+            found.update({row.guid: EntityRecord(row, loads(row.attributes)) for row in self.session.scalars(query)})
+        return found
+
+    def by_qualified_names(
+        self, type_name: str, qualified_names: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, EntityRecord]:
+        """qualifiedName -> the entity of exactly `type_name` (ACTIVE preferred), in a few queries."""
+        wanted = list(set(qualified_names))
+        found: dict[str, EntityRecord] = {}
+        for start in range(0, len(wanted), 500):
+            query = (
+                select(EntityRow)
+                .where(EntityRow.type_name == type_name, EntityRow.qualified_name.in_(wanted[start : start + 500]))
+                .order_by(EntityRow.status.desc())  # DELETED first, so ACTIVE (later) wins below
+            )
+            if for_update:
+                query = query.with_for_update()
+            for row in self.session.scalars(query):
+                found[row.qualified_name] = EntityRecord(row, loads(row.attributes))  # type: ignore[index]
         return found
 
     def by_qualified_name(
@@ -142,7 +162,9 @@ class EntityRepo:
         query = select(func.count()).select_from(EntityRow).where(EntityRow.type_name.in_(list(type_names)))
         return int(self.session.scalar(query) or 0)
 
-    def add(self, type_name: str, attributes: dict[str, Any], user: str, guid: str | None = None) -> EntityRecord:
+    def add(
+        self, type_name: str, attributes: dict[str, Any], user: str, guid: str | None = None, *, flush: bool = True
+    ) -> EntityRecord:
         now = now_ms()
         row = EntityRow(
             guid=guid or new_guid(),
@@ -158,10 +180,26 @@ class EntityRepo:
             update_time=now,
         )
         self.session.add(row)
-        self.session.flush()  # a concurrent twin fails here, inside the retried transaction
+        if flush:  # a concurrent twin fails at the flush, inside the retried transaction
+            self.session.flush()
         return EntityRecord(row, attributes)
 
-    def save(self, record: EntityRecord, user: str, *, status: str | None = None) -> None:
+    def counts_by_type(self) -> dict[tuple[str, str], int]:
+        """(type name, status) -> number of entities."""
+        query = select(EntityRow.type_name, EntityRow.status, func.count()).group_by(
+            EntityRow.type_name, EntityRow.status
+        )
+        return {(type_name, status): int(count) for type_name, status, count in self.session.execute(query)}
+
+    def purge(self, guid: str) -> None:
+        """Remove the entity row and everything that points at it (edges, classifications)."""
+        self.session.execute(
+            delete(RelationshipRow).where(or_(RelationshipRow.end1_guid == guid, RelationshipRow.end2_guid == guid))
+        )
+        self.session.execute(delete(ClassificationRow).where(ClassificationRow.entity_guid == guid))
+        self.session.execute(delete(EntityRow).where(EntityRow.guid == guid))
+
+    def save(self, record: EntityRecord, user: str, *, status: str | None = None, flush: bool = True) -> None:
         record.row.attributes = dumps(record.attributes)
         record.row.qualified_name = record.attributes.get("qualifiedName")
         if status is not None:
@@ -169,7 +207,8 @@ class EntityRepo:
         record.row.version += 1
         record.row.updated_by = user
         record.row.update_time = now_ms()
-        self.session.flush()
+        if flush:
+            self.session.flush()
 
 
 class RelationshipRepo:
@@ -284,6 +323,10 @@ class ClassificationRepo:
         )
         return int(self.session.scalar(query) or 0)
 
+    def counts_by_type(self) -> dict[str, int]:
+        query = select(ClassificationRow.type_name, func.count()).group_by(ClassificationRow.type_name)
+        return {type_name: int(count) for type_name, count in self.session.execute(query)}
+
     def entity_guids_with(self, type_names: Iterable[str] | None) -> set[str]:
         """Entities carrying any of `type_names` (any classification when None)."""
         query = select(ClassificationRow.entity_guid)
@@ -306,6 +349,7 @@ class AuditRepo:
         details: Any = None,
         before: Any = None,
         after: Any = None,
+        flush: bool = True,
     ) -> AuditRow:
         row = AuditRow(
             timestamp=now_ms(),
@@ -318,7 +362,8 @@ class AuditRepo:
             after_state=None if after is None else dumps(after),
         )
         self.session.add(row)
-        self.session.flush()
+        if flush:  # gives the row its id
+            self.session.flush()
         return row
 
     def for_entity(

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "policy": "deid.cli.policy:policy",
     "produce": "deid.cli.produce:produce",
     "reidentify": "deid.cli.reidentify:reidentify",
+    "risk": "deid.cli.risk:risk",
     "stack": "deid.cli.stack:stack",
     "subject": "deid.cli.subject:subject",
     "tail": "deid.cli.tail:tail_command",

@@ -63,6 +63,15 @@ def pipeline() -> None:
 )
 @click.option("--group", "group_id", help="Consumer group (default deid-pipeline-DOMAIN).")
 @click.option(
+    "--session-timeout",
+    "session_timeout_seconds",
+    type=click.FloatRange(6, 300),
+    default=10.0,
+    show_default=True,
+    help="Seconds without a heartbeat after which a dead worker's partitions move to the domain's other workers "
+    "(a worker restarted sooner with the same --instance-id keeps them, without a rebalance).",
+)
+@click.option(
     "--wait-for-policy",
     is_flag=True,
     help="Wait (polling every --policy-poll seconds) until the domain has a published policy, instead of "

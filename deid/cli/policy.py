@@ -54,7 +54,10 @@ def _rule_text(rule: Any) -> str:
         return ""
     if isinstance(rule, dict) and "treatment" in rule:
         entities = (rule.get("params") or {}).get("entities")
-        return f"{rule['treatment']}({','.join(entities)})" if entities else str(rule["treatment"])
+        text = f"{rule['treatment']}({','.join(entities)})" if entities else str(rule["treatment"])
+        exemption = rule.get("exemption")
+        # A PII field kept in clear shows why, and who allowed it.
+        return f"{text} [exempt: {exemption.get('reason')} — {exemption.get('by') or '?'}]" if exemption else text
     return "consent: " + " / ".join(_rule_text(rule.get(k)) for k in ("with_consent", "without_consent"))
 
 

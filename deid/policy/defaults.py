@@ -1,8 +1,8 @@
 """Default treatments per detected entity: what a draft policy suggests before a steward reviews it.
 
 USER_ID → encrypt (reversible for authorised re-identification); EMAIL_ADDRESS, PHONE_NUMBER, card
-numbers, IBAN_CODE → mask (keyed pseudonym: joins still work); DATE_TIME → date_shift when the domain
-has a subject (else month generalisation); free text → anonymize_text; NON_PII → keep; any other
+numbers, IBAN_CODE → mask (keyed pseudonym: joins still work); DATE_TIME, EVENT_TIME → date_shift when the
+domain has a subject (else month generalisation); free text → anonymize_text; NON_PII → keep; any other
 personal-data entity → mask. When the preferred treatment does not apply to the field's type, the
 next safer one that does is used.
 """
@@ -26,6 +26,7 @@ ENTITY_TREATMENTS: dict[str, str] = {
     "CUSTOM_CREDIT_CARD": "mask",
     "IBAN_CODE": "mask",
     "DATE_TIME": "date_shift",
+    "EVENT_TIME": "date_shift",  # quasi-identifying: per-subject shift keeps intervals and order
 }
 OTHER_PII_TREATMENT = "mask"
 # If a treatment does not apply to the field's type, try these in order (all irreversible or constant).

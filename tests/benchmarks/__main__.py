@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="tiny counts: check that it runs, not how fast")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the event counts (default 1.0)")
+    parser.add_argument("--minutes", type=float, help="how long the soak runs (default 30; --quick: 1)")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results", help="result folder")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args(argv)
@@ -51,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale <= 0:
         print("error: --scale must be positive", file=sys.stderr)
         return 2
-    ctx = BenchContext(out_dir=args.out, quick=args.quick, scale=args.scale)
+    if args.minutes is not None and args.minutes <= 0:
+        print("error: --minutes must be positive", file=sys.stderr)
+        return 2
+    ctx = BenchContext(out_dir=args.out, quick=args.quick, scale=args.scale, minutes=args.minutes)
     for name in args.names or list(benches):
         print(f"\n== bench {name}: {benches[name].DESCRIPTION}", flush=True)
         started = time.perf_counter()

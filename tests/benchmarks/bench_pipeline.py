@@ -86,6 +86,9 @@ class NaivePlan:
     def prefetch_subject_keys(self, _records: Any) -> int:
         return 0
 
+    def prepare_batch(self, _records: Any) -> None:
+        return None
+
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         out = {k: record.get(k) for k in ("channel_name", "tv_show", "tv_show_type")}
         for name, entity in self._entities.items():

@@ -29,6 +29,8 @@ class BenchContext:
     """Small counts, for the smoke test that proves each bench still runs."""
     scale: float = 1.0
     notes: list[str] = field(default_factory=list)
+    minutes: float | None = None
+    """How long a timed benchmark (soak) runs, when given (`--minutes N`)."""
 
     def count(self, full: int, quick: int) -> int:
         return quick if self.quick else max(1, int(full * self.scale))

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from schema_inference.spark import spark_session
 from deid.settings import Settings
+from schema_inference.spark import spark_session
 from tests.conftest import REPO
 
 

@@ -223,7 +223,14 @@ def test_basic_search_errors(catalog: CatalogServer) -> None:
     check_error(http.post(url, json=bad_operator), 400, "ATLAS-400-00-01A", "~")
     bad_attribute = {"typeName": "kafka_topic", "entityFilters": {"attributeName": "colour", "operator": "="}}
     check_error(http.post(url, json=bad_attribute), 400, "ATLAS-400-00-023", "colour")
-    check_error(http.get(url, params={"typeName": "kafka_topic", "limit": 0}), 400, "ATLAS-400-00-029", "limit")
+    for limit, offset in ((0, 0), (-1, -1)):  # Atlas's defaults, as its clients expect
+        paged = http.get(url, params={"typeName": "kafka_topic", "limit": limit, "offset": offset})
+        assert paged.status_code == 200 and paged.json()["searchParameters"]["offset"] == 0, paged.text
+        assert paged.json()["searchParameters"].get("limit") is None
+    posted = http.post(url, json={"typeName": "kafka_topic", "limit": -1, "offset": -1})
+    assert posted.status_code == 200, posted.text
+    dsl = http.get(f"{catalog.url}{SEARCH}/dsl", params={"query": "from DataSet", "limit": -1, "offset": -1})
+    assert dsl.status_code == 200, dsl.text
     check_error(http.post(url, json={"termName": "glossary"}), 400, "ATLAS-400-00-01A")
 
 

@@ -296,7 +296,7 @@ def test_classification_runs_on_the_executors_and_decides_per_field(kafka: Broke
     assert decisions["user_id"].entity == "USER_ID" and decisions["user_id"].share == 1.0
     assert decisions["user_id"].analysed == 120
     assert decisions["tv_show"].entity == NON_PII and decisions["channel_name"].entity == NON_PII
-    assert decisions["date"].entity == "DATE_TIME"
+    assert decisions["date"].entity == "EVENT_TIME" and decisions["date"].role == "event_time"
     assert result.decisions is decisions and "classify" in result.timings
 
 

@@ -40,13 +40,13 @@ SEED_EVENTS = REPO.parent / "shared" / "fixtures" / "channel_seed_events.jsonl"
 JARS = REPO / ".deid" / "spark-jars"
 EVENTS = 200
 EXPECTED = {
-    "channel": {"user_id": {"USER_ID"}, "tv_show": {NON_PII}, "date": {"DATE_TIME"}, "channel_name": {NON_PII}},
+    "channel": {"user_id": {"USER_ID"}, "tv_show": {NON_PII}, "date": {"EVENT_TIME"}, "channel_name": {NON_PII}},
     "movie": {"card_number": {"CREDIT_CARD", "CUSTOM_CREDIT_CARD"}, "movie_name": {NON_PII}, "user_id": {"USER_ID"}},
     "mobile": {"a_party": {"PHONE_NUMBER"}, "b_party": {"PHONE_NUMBER"}, "call_type": {NON_PII}},
     "clickstream": {"email": {"EMAIL_ADDRESS"}, "user_id": {"USER_ID"}},
-    "profile": {"ssn_no": {"US_SSN"}, "dob": {"DATE_TIME"}, "gender": {NON_PII}},
+    "profile": {"ssn_no": {"US_SSN"}, "dob": {"DATE_TIME"}, "gender": {NON_PII}, "evnt_time": {"EVENT_TIME"}},
     "memo": {"text": {FREE_TEXT}},
-    "website": {"user_id": {"USER_ID"}, "date": {"DATE_TIME"}},
+    "website": {"user_id": {"USER_ID"}, "date": {"EVENT_TIME"}, "domain": {NON_PII}},
 }
 
 

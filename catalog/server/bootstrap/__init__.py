@@ -19,7 +19,14 @@ from catalog.server.models import AtlasTypesDef
 from catalog.server.typedefs import TypeDefService, definitions_of, normalize_definition
 from catalog.server.typesystem import LIST_KEYS
 
-FILES = ("atlas_base.json", "atlas_avro.json", "atlas_kafka.json", "deid.json", "deid_regions.json")
+FILES = (
+    "atlas_base.json",
+    "atlas_avro.json",
+    "atlas_kafka.json",
+    "atlas_glossary.json",
+    "deid.json",
+    "deid_regions.json",
+)
 BOOTSTRAP_USER = "deid-bootstrap"
 
 

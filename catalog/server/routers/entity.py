@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from catalog.server.auth import Steward, Viewer
+from catalog.server.bulk import bulk_upsert, flatten
 from catalog.server.context import CatalogContext, get_context
 from catalog.server.entities import EntityWriter, MutationResult
 from catalog.server.errors import AtlasError, Code
@@ -56,17 +57,19 @@ def create_or_update(
     )
 
 
-@router.post("/bulk", summary="Create or update entities in one transaction")
+@router.post("/bulk", summary="Create or update entities (one transaction up to 5,000; beyond, chunked commits)")
 def create_or_update_bulk(
     body: AtlasEntitiesWithExtInfo,
     replaceClassifications: bool = Query(False),
     ctx: CatalogContext = Depends(get_context),
     principal: Principal = Steward,
 ) -> dict[str, Any]:
-    return mutate(
-        ctx,
-        principal,
-        lambda w: w.upsert(body.entities, body.referredEntities, replace_classifications=replaceClassifications),
+    return bulk_upsert(
+        ctx.store,
+        ctx.types.registry,
+        principal.name,
+        flatten(body.entities, body.referredEntities),
+        replace_classifications=replaceClassifications,
     )
 
 

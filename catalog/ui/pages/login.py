@@ -9,6 +9,8 @@ import secrets
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from catalog.server.auth import client_address
+from catalog.server.errors import AtlasError, Code
 from catalog.server.users import Principal
 from catalog.ui.sessions import CSRF_FIELD, LOGIN_COOKIE, SESSION_COOKIE
 from catalog.ui.web import UIError, checked_form, context, page_user, render, sessions
@@ -55,7 +57,16 @@ async def login(request: Request) -> Response:
         raise UIError(403, "Refused: the login form's CSRF token is missing or wrong. Reload the page and try again.")
     name, password = str(form.get("username") or ""), str(form.get("password") or "")
     next_path = _safe_next(str(form.get("next") or "/"))
-    principal = context(request).users.authenticate(name, password) if name and password else None
+    try:
+        principal = (
+            context(request).users.login(name, password, client_address(request), "ui") if name and password else None
+        )
+    except AtlasError as exc:
+        if exc.code is not Code.TOO_MANY_REQUESTS:
+            raise
+        response = _login_page(request, next_path, f"Too many failed logins: {exc.message}.", status=429)
+        response.headers.update(exc.headers or {})
+        return response
     if principal is None:
         log.info("ui: failed login")
         return _login_page(request, next_path, "Wrong user name or password.", status=401)
