@@ -196,7 +196,9 @@ def execute_batch(
         output_store.ensure_bucket()
     job = _Job(settings, domain, policy, source.spec, target.spec, quarantine.spec, paths)
     say(f"{domain.name}: run {run_id}: {len(tasks)} file(s) on Spark {spark.sparkContext.master}")
-    results: list[FileResult] = spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(job).collect()
+    # Several small files per task (a Spark task costs more than a memo), at least as many tasks as cores.
+    slices = min(len(tasks), 4 * spark.sparkContext.defaultParallelism)
+    results: list[FileResult] = spark.sparkContext.parallelize(tasks, slices).mapPartitions(job).collect()
     counts = summarise(results)
     manifest = {
         "run_id": run_id,
