@@ -74,6 +74,7 @@ TOWN_LINE = re.compile(
         )
     )
 )
+_DIGIT = re.compile(r"\d")
 _PLACE_CUE = re.compile(r"\b(?:in|near|from|to|at|outside|around|via|towards|moved to|lives in)\s+$", re.IGNORECASE)
 _PLACE = re.compile(rf"{_CAP}(?:[\s\-]{_CAP}){{0,2}}")
 _GAP = re.compile(r"^[ \t]*(?:,[ \t]*|\n[ \t]*|,[ \t]*\n[ \t]*)$")
@@ -101,10 +102,12 @@ class PostalAddressRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        parts = sorted(
-            [(m.start(), m.end(), "street line") for m in STREET.finditer(text)]
-            + [(m.start(), m.end(), "postcode and town") for m in TOWN_LINE.finditer(text)]
-        )
+        parts: list[tuple[int, int, str]] = []
+        if _DIGIT.search(text):  # every street line and town line holds a number; most short values hold none
+            parts = sorted(
+                [(m.start(), m.end(), "street line") for m in STREET.finditer(text)]
+                + [(m.start(), m.end(), "postcode and town") for m in TOWN_LINE.finditer(text)]
+            )
         parts += [p for p in self._places(text) if not any(s < p[1] and p[0] < e for s, e, _ in parts)]
         return [self._result(*merged) for merged in self._merge(text, sorted(parts))]
 
