@@ -64,6 +64,7 @@ class BatchDemo:
         self.settings, self.runner, self.master = demo_storage(settings), runner, master
 
     def run(self) -> None:
+
         settings, say = self.settings, self.runner.say
         say(f"storage: {EmbeddedStorage(settings).start(60)}")
         day = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -84,7 +85,11 @@ class BatchDemo:
                     if policy is None:
                         raise DeidError(f"domain {domain.name!r} has no published policy; the publish step sets one")
                     pii = pii_tags(client, domain.raw_topic, settings.cluster)
-                    report = run_batch(spark, settings, domain, policy, prefix, f"{US_ANON}{domain.name}/", pii=pii)
+                    try:
+                        report = run_batch(spark, settings, domain, policy, prefix, f"{US_ANON}{domain.name}/", pii=pii)
+                    except RegionGuardError as refused:  # the published policy keeps PII without an exemption
+                        say(f"{domain.name}: not sent to the US bucket: {refused}")
+                        continue
                     c = report.counts
                     say(f"{domain.name}: {c['rows_in']} in, {c['rows_out']} out, {c['quarantined']} quarantined, "
                         f"{len(report.skipped)} file(s) already done (EU → US, policy v{policy.version})")  # fmt: skip
@@ -104,6 +109,7 @@ class BatchDemo:
             spark.stop()
 
     def _write_inputs(self, memo_prefix: str, click_prefix: str) -> None:
+
         registry = load_registry(self.settings)
         memos = open_store(place(memo_prefix, self.settings, "eu").spec)
         if not any(True for _ in memos.list()):
@@ -117,6 +123,7 @@ class BatchDemo:
         self.runner.say(f"EU bucket: {MEMOS} memos under {memo_prefix}, {CLICKS} clickstream rows under {click_prefix}")
 
     def _show_pair(self, memo_prefix: str) -> None:
+
         raw = open_store(place(memo_prefix, self.settings, "eu").spec).read("memo-000.txt").decode()
         out_store = open_store(place(f"{US_ANON}memo/", self.settings, "us").spec)
         outputs = sorted(o.key for o in out_store.list("anonymised/memo/") if o.key.endswith("part-00000.txt"))
