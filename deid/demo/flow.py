@@ -196,7 +196,6 @@ class Demo:
 
     def batch(self) -> None:
         # start-up: boto3, pyarrow and the batch job load only when the batch step runs
-        from deid.demo.batch import run_batch_demo
 
         run_batch_demo(self.settings, self.runner, self.options.master)
 
