@@ -46,6 +46,17 @@ def record_size(value: bytes | None, key: bytes | None, headers: Iterable[tuple[
     return size
 
 
+def oversize_reason(
+    pairs: Iterable[tuple[str, bytes]], key: bytes | None, headers: list[tuple[str, bytes]], room: dict[str, int]
+) -> str | None:
+    """Why one of a record's outputs (topic, value) does not fit its topic (sizes only), or None."""
+    for topic, value in pairs:
+        size = record_size(value, key, headers)
+        if size > room[topic]:
+            return f"the anonymised record for {topic} is {size} bytes, over the topic's limit of {room[topic]}"
+    return None
+
+
 @dataclass
 class Limits:
     """The largest raw record read, and the largest record each topic takes (framing margin included)."""

@@ -55,8 +55,8 @@ from pipelines.dlq import (
     event_id_bytes,
 )
 from pipelines.key_watch import SharedKeyWatcher
-from pipelines.keys import Keystore, open_keystore
-from pipelines.limits import DEFAULT_MAX_RECORD_BYTES, record_size, resolve_limits
+from pipelines.keys import Keystore
+from pipelines.limits import DEFAULT_MAX_RECORD_BYTES, oversize_reason, record_size, resolve_limits
 from pipelines.metrics import MetricsServer, PipelineMetrics
 from pipelines.outputs import ensure_topics, output_topics, partition_count, register_encoders
 from pipelines.plan import compile_policy
@@ -68,6 +68,7 @@ from pipelines.policy_source import (
     PolicySource,
     PolicyWatcher,
 )
+from pipelines.recovery import ConsumerFenced, FenceGuard, KeystoreWait, close_quietly, open_worker_keystore
 from pipelines.risk import DEFAULT_WINDOW, risk_window_for
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
@@ -78,17 +79,7 @@ log = logging.getLogger(__name__)
 RECORD_KEY = "record_key.default"
 """Keystore secret of the output record keys (keyed hash of the raw key)."""
 MAX_ABORTS_IN_A_ROW = 5
-KEYSTORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
-"""Waits between attempts while the keystore cannot give a batch its per-subject keys (then every 5 s)."""
 _KEY_CACHE = 100_000
-
-
-MAX_CONSUMER_REPLACEMENTS = 3
-CONSUMER_REPLACE_WINDOW = 600.0
-
-
-class ConsumerFenced(Exception):
-    """The consumer hit a fatal error (fenced); the batch in hand is dropped uncommitted and read again."""
 
 
 @dataclass
@@ -140,7 +131,8 @@ class Worker:
         self._reported_uncovered: set[str] = set()
         self._rejected_version: int | None = None
         self._aborts = 0
-        self._keystore_failures = 0
+        self._keystore_wait = KeystoreWait(self.domain.name)
+        self._fences = FenceGuard(self.domain.raw_topic, options.instance_id)
         if options.exactly_once:
             check_exactly_once(settings)  # before anything connects
 
@@ -158,10 +150,8 @@ class Worker:
                 f"domain {domain.name!r} has no published policy in {self.source.describe()}; the worker does not "
                 "start without one (publish a policy in the catalog, or pass --policy-file with a reviewed policy)"
             )
-        if self._keystore is None:
-            self._keystore = open_keystore(settings)
-        self._keystore.ensure(RECORD_KEY, "secret")
-        self._record_key = KeyedHmac(self._keystore.current(RECORD_KEY).material).digest
+        self._keystore, record_key = open_worker_keystore(settings, self._keystore, RECORD_KEY)
+        self._record_key = KeyedHmac(record_key).digest
         self._keys: dict[bytes, bytes] = {}
         self.raw_admin = reachable_admin(settings, "raw")
         self.out_admin = self.raw_admin if same_cluster(settings) else reachable_admin(settings, "out")
@@ -203,24 +193,10 @@ class Worker:
         return consumer
 
     def _replace_consumer(self, reason: str) -> None:
-        """A consumer the broker fenced after an outage (its session timed out while the broker was away, and
-        its static membership was taken over by its own rejoin) is replaced by a new one: it resumes from
-        the committed offsets. The same in a loop means another live worker uses this --instance-id."""
-        now = time.monotonic()
-        self._replaced = [t for t in getattr(self, "_replaced", []) if now - t < CONSUMER_REPLACE_WINDOW] + [now]
-        if len(self._replaced) > MAX_CONSUMER_REPLACEMENTS:
-            raise DeidError(
-                f"the consumer of {self.domain.raw_topic} was fenced {len(self._replaced)} times in "
-                f"{CONSUMER_REPLACE_WINDOW:g}s ({reason}): another live worker has --instance-id "
-                f"{self.options.instance_id}; give each worker of the domain its own"
-            )
-        log.warning("%s: the consumer was fenced (%s); resuming with a new one from the committed offsets",
-                    self.domain.name, reason)  # fmt: skip
+        """A fenced consumer (see recovery.py) replaced by a new one, which resumes from the committed offsets."""
+        self._fences.replacing(reason)
         self.delivery.abort()
-        try:
-            self.consumer.close()
-        except Exception as exc:  # it is dead already; the new one takes over
-            log.info("closing the fenced consumer: %s", type(exc).__name__)
+        close_quietly(self.consumer)
         self.consumer = self.delivery.consumer = self._subscribed_consumer()
 
     def _activate(self, policy: Policy) -> None:
@@ -412,24 +388,10 @@ class Worker:
         try:
             plan.prefetch_subject_keys(record for _, record in decoded)
         except Exception as exc:  # the keystore's database unreachable, locked, …: wait, never emit
-            pause = KEYSTORE_RETRY_SECONDS[min(self._keystore_failures, len(KEYSTORE_RETRY_SECONDS) - 1)]
-            self._keystore_failures += 1
-            log.warning(
-                "%s: the keystore did not give this batch its per-subject keys (%s); %d record(s) wait, next try "
-                "in %gs",
-                self.domain.name,
-                type(exc).__name__,
-                len(decoded),
-                pause,
-            )
             rewind(self.consumer, messages)
-            deadline = time.monotonic() + pause
-            while not self._stopping and time.monotonic() < deadline:
-                time.sleep(0.1)
+            self._keystore_wait.failed(exc, len(decoded), lambda: self._stopping)
             return False
-        if self._keystore_failures:
-            log.info("%s: the keystore answers again", self.domain.name)
-            self._keystore_failures = 0
+        self._keystore_wait.succeeded()
         return True
 
     def _treat(
@@ -471,7 +433,7 @@ class Worker:
             raw_key = msg.key()
             key = None if raw_key is None else keys.get(raw_key) or new_key(raw_key)
             # Near a topic's limit (key and headers are a few dozen bytes): the exact size decides.
-            if any(len(v) + 256 > room[t] for t, v in pairs) and (why := self._too_large(pairs, key, headers, room)):
+            if any(len(v) + 256 > room[t] for t, v in pairs) and (why := oversize_reason(pairs, key, headers, room)):
                 rejected.append((msg, Rejection("too_large_output", why)))
                 continue
             if observe is not None:
@@ -491,15 +453,6 @@ class Worker:
         if single:
             out_by_topic[main_topic] = written
         return out_by_topic
-
-    @staticmethod
-    def _too_large(pairs: Any, key: bytes | None, headers: list[tuple[str, bytes]], room: dict[str, int]) -> str | None:
-        """Why an output does not fit its topic (sizes only), or None when every one fits."""
-        for topic, value in pairs:
-            size = record_size(value, key, headers)
-            if size > room[topic]:
-                return f"the anonymised record for {topic} is {size} bytes, over the topic's limit of {room[topic]}"
-        return None
 
     def _new_key(self, raw_key: bytes) -> bytes:
         """The output key of a raw key not cached yet: 32 hex digits of its keyed hash."""
