@@ -49,7 +49,8 @@ def infer_files(
     say(f"{domain.name}: profiling {len(files)} file(s) under {input_uri}")
     tasks = [(key, kind) for key, _size, _etag, kind in files]
     profile = partial(_profile_files, spec=source.spec, domain=domain, sample=sample, seed=seed)
-    partials = spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitionsWithIndex(profile).collect()
+    slices = min(len(tasks), 4 * spark.sparkContext.defaultParallelism)  # several small files per task
+    partials = spark.sparkContext.parallelize(tasks, slices).mapPartitionsWithIndex(profile).collect()
     summary = (merge_all(partials) or Profile(sample, seed)).summary()
     profiled = round(time.perf_counter() - started, 3)
     if summary.valid == 0:

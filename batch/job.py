@@ -28,6 +28,7 @@ from deid.regions import Egress, StorageLocation, check_egress, locate, parse_lo
 from deid.settings import Settings
 from pipelines.keys import open_keystore
 from pipelines.plan import Plan, compile_policy
+from pipelines.transforms.anonymize_text import TextAnalysis
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -175,7 +176,8 @@ def execute_batch(
     )
     exempted = prepared.exempted
     input_uri, output_uri = prepared.input_uri, prepared.output_uri
-    compile_policy(policy, domain, open_keystore(settings))  # a policy that cannot compile fails here, not per task
+    # A policy that cannot compile fails here, on the driver, not in every task.
+    compile_policy(policy, domain, open_keystore(settings), text_analysis=TextAnalysis(settings))
 
     output_store = open_store(target.spec)
     done = processed_files(output_store, domain.name)
@@ -194,7 +196,9 @@ def execute_batch(
         output_store.ensure_bucket()
     job = _Job(settings, domain, policy, source.spec, target.spec, quarantine.spec, paths)
     say(f"{domain.name}: run {run_id}: {len(tasks)} file(s) on Spark {spark.sparkContext.master}")
-    results: list[FileResult] = spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(job).collect()
+    # Several small files per task (a Spark task costs more than a memo), at least as many tasks as cores.
+    slices = min(len(tasks), 4 * spark.sparkContext.defaultParallelism)
+    results: list[FileResult] = spark.sparkContext.parallelize(tasks, slices).mapPartitions(job).collect()
     counts = summarise(results)
     manifest = {
         "run_id": run_id,
@@ -251,5 +255,6 @@ def _plan(job: _Job) -> Plan:
     key = (job.domain.name, job.fingerprint, str(job.settings.data_dir.resolve()) + str(job.settings.keystore_url))
     plan = _PLANS.get(key)
     if plan is None:
-        plan = _PLANS[key] = compile_policy(job.policy, job.domain, open_keystore(job.settings))
+        keystore, text = open_keystore(job.settings), TextAnalysis(job.settings)
+        plan = _PLANS[key] = compile_policy(job.policy, job.domain, keystore, text_analysis=text)
     return plan

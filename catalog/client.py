@@ -30,6 +30,7 @@ from catalog.client_errors import (
     ServerError,
     Unauthorized,
 )
+from catalog.domain_api import DomainMethods
 from catalog.payloads import all_of, any_of, assigned_guid, classification, criterion, entity, object_id
 from catalog.policy_api import PolicyMethods
 from deid.credentials import DEFAULT_CATALOG_USER, catalog_credentials
@@ -74,7 +75,7 @@ _ERRORS: dict[int, type[CatalogError]] = {
 }
 
 
-class CatalogClient(PolicyMethods):
+class CatalogClient(PolicyMethods, DomainMethods):
     """An Atlas v2 client with retries and typed errors."""
 
     def __init__(

@@ -51,6 +51,12 @@ class ConsentSpec(_Strict):
     kind: Literal["boolean", "levels"]
     levels: dict[str, int] | None = None
     default_level: int = 0
+    scope: Literal["row", "subject"] = Field(
+        "row",
+        description="row: each row's own consent decides; subject: consent is the person's, so a row that "
+        "lowers it (an opt-out) caps every later row of that subject until an explicit opt-in "
+        "(`deid subject grant`)",
+    )
 
     @model_validator(mode="after")
     def _levels_match_kind(self) -> ConsentSpec:
@@ -59,6 +65,10 @@ class ConsentSpec(_Strict):
         if self.kind == "boolean" and self.levels is not None:
             raise ValueError("kind 'boolean' takes no 'levels' (false = 0, true = 1)")
         return self
+
+    @property
+    def max_level(self) -> int:
+        return 1 if self.kind == "boolean" else max((self.levels or {}).values(), default=0)
 
     def level_of(self, raw: Any) -> int:
         """The consent level of one row's raw value; missing or unknown → default_level."""
@@ -81,6 +91,12 @@ class Domain(_Strict):
         description="Region its raw data is collected in (default: the raw cluster's, DEID_REGION)",
     )
     fields: dict[str, FieldSpec] = Field(min_length=1)
+    quasi_identifiers: list[str] = Field(
+        default_factory=list,
+        description="Fields that together may single a person out (dob, gender, postcode, …): the "
+        "re-identification risk (k-anonymity) of the anonymised output is measured over them",
+    )
+    target_k: int = Field(5, ge=2, le=1000, description="The k every equivalence class should reach")
 
     @model_validator(mode="after")
     def _references_exist(self) -> Domain:
@@ -88,9 +104,12 @@ class Domain(_Strict):
             ("subject_field", self.subject_field),
             ("event_time_field", self.event_time_field),
             ("consent.field", self.consent.field if self.consent else None),
+            *((f"quasi_identifiers[{i}]", q) for i, q in enumerate(self.quasi_identifiers)),
         ):
             if value is not None and value not in self.fields:
                 raise ValueError(f"{key} {value!r} is not one of the domain's fields")
+        if len(set(self.quasi_identifiers)) != len(self.quasi_identifiers):
+            raise ValueError("quasi_identifiers: a field is named twice")
         return self
 
     @property
@@ -184,7 +203,9 @@ class FallbackDomains:
         except DomainError as exc:
             try:
                 domain = self.fallback.get(name)
-            except DomainError:
+            except DomainError as missing:
+                if isinstance(exc, SourceUnavailable):  # the seed's "unknown, known are …" says more
+                    raise DomainError(f"{missing} ({exc})") from None
                 raise DomainError(f"{exc} (and not in {self.fallback.describe()} either)") from None
             if self.warn is not None:
                 self.warn(f"domain {name!r} read from {self.fallback.describe()}: {exc}")

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     )
     kafka_heap: str = Field("1g", description="Max JVM heap of the embedded broker (-Xmx)")
     spark_master: str = Field("local[*]", description="Spark master for inference: local[N] or spark://host:port")
+    spark_driver_host: str | None = Field(
+        None,
+        description="Address executors reach the inference driver at, for a spark:// cluster on other hosts "
+        "(e.g. the compose service name); default: loopback only",
+    )
     spark_jars_dir: Path | None = Field(
         None, description="Spark Kafka connector jars (default: <data_dir>/spark-jars, see scripts/install-spark-kafka)"
     )

@@ -2,14 +2,18 @@
 entity types. Everything else imports the names from here (the catalog's bootstrap typedefs,
 `catalog/server/bootstrap/deid.json`, define the same names; tests/unit/test_tags.py checks they agree).
 
-Entity-type classifications (`PERSON`, `EMAIL_ADDRESS`, `USER_ID`, …) are subtypes of `PII` named after
+Entity-type classifications (`PERSON`, `EMAIL_ADDRESS`, `USER_ID`, …) are subtypes of `deid_PII` named after
 Presidio's entity types, so they are not listed here.
 """
 
 from __future__ import annotations
 
-PII = "PII"
-"""Supertype of every personal-data classification (attributes confidence, source, status, evidence)."""
+PII = "deid_PII"
+"""Supertype of every personal-data classification (attributes confidence, source, status, evidence).
+Prefixed so that a user's own `PII` classification (Atlas's samples define one) does not clash with it;
+searches for `PII` still find deid's tags while the catalog has no type of that name (LEGACY_PII)."""
+LEGACY_PII = "PII"
+"""The supertype's name before the prefix: an alias in searches, renamed in stored catalogs by migration."""
 NON_PII = "NON_PII"
 """The field holds no personal data (a steward's decision or inference's finding)."""
 FREE_TEXT = "FREE_TEXT"

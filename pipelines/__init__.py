@@ -1,1 +1,1 @@
-"""pipelines: see DESIGN.md layout."""
+"""pipelines: the de-identification engine (see docs/architecture.md, "Rooms" and "The data's way")."""

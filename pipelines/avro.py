@@ -27,9 +27,11 @@ from deid.errors import DeidError
 from deid.policy import (
     REDACTED_FLAG_FIELD,
     ConsentRule,
+    EncryptParams,
     Policy,
     RedactParams,
     Rule,
+    TreatmentRule,
     check_policy,
     rule_branches,
     split_path,
@@ -90,7 +92,7 @@ def anonymised_schema(
             continue  # dropped whatever the consent
         if path not in required_fields and "null" not in types:
             types.insert(0, "null")
-        label = " or ".join(dict.fromkeys(b.treatment for b in branches))
+        label = " or ".join(dict.fromkeys(_label(b) for b in branches))
         _place(tree, split_path(path), types, f"{label} (by consent)" if isinstance(rule, ConsentRule) else label)
     fields = _fields(tree, name)
     if flagged:
@@ -102,6 +104,11 @@ def anonymised_schema(
         "doc": f"{domain.name} events after de-identification by deid",
         "fields": fields,
     }
+
+
+def _label(branch: TreatmentRule) -> str:
+    """The treatment as the schema documents it; encrypt names its mode (re-identification reads it)."""
+    return branch.params.label if isinstance(branch.params, EncryptParams) else branch.treatment
 
 
 def _place(tree: dict[str, Any], segments: list[tuple[str, bool]], types: list[str], treatment: str) -> None:

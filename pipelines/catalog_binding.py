@@ -4,7 +4,9 @@ where lineage and uncovered fields go, who may re-identify and where that is aud
 - `CatalogPolicySource`: the domain's latest published version (`/api/deid/v1/policies/…/published`).
 - `CatalogLineageSink`: upserts the domain's `deid_pipeline` (a Process: raw `kafka_topic` in, the
   anonymised and purpose topics out, policy version, delivery mode, state, host) when a worker starts,
-  switches policy or stops; reports fields no rule covered to the audit feed. Lineage is reporting:
+  switches policy or stops, and tags the output topics' fields (`pipelines/treated_tags.py`: PII_TREATED,
+  or the PII entity where a field is kept by exemption); reports fields no rule covered to the audit feed.
+  Lineage is reporting:
   when the catalog cannot take it the stream goes on and the log says why.
 - `CatalogAuthorizer` + `CatalogAuditSink`: re-identification needs the catalog role steward or admin,
   and is audited as that user. Auditing is not optional: a run that cannot be audited does not start.
@@ -12,6 +14,7 @@ where lineage and uncovered fields go, who may re-identify and where that is aud
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -26,6 +29,7 @@ from deid.settings import Settings
 from deid.tags import PIPELINE_TYPE
 from pipelines.policy_source import LineageSink, LoggingSink, PipelineLineage, PolicySource
 from pipelines.reidentify import AuthorizationError
+from pipelines.treated_tags import treated_fields
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,8 @@ def pipeline_entities(lineage: PipelineLineage, state: str) -> list[dict[str, An
             "outputs": [_ref(TOPIC_TYPE, f"{t}@{cluster}") for t in lineage.outputs],
         },
     }
+    if lineage.risk is not None:
+        pipeline["attributes"]["riskReport"] = json.dumps(lineage.risk, sort_keys=True)
     return [*(_topic(t, cluster) for t in topics), pipeline]
 
 
@@ -144,9 +150,36 @@ class CatalogLineageSink:
 
     def pipeline_started(self, lineage: PipelineLineage) -> None:
         self._upsert(lineage, "running")
+        self._tag_outputs(lineage)
+
+    def _tag_outputs(self, lineage: PipelineLineage) -> None:
+        """The output topics' fields carry PII_TREATED (or their PII entity where kept by exemption)."""
+        try:
+            policy = self.client.get_policy_version(lineage.domain, lineage.policy_version)
+            pii = pii_tags(self.client, lineage.inputs[0], lineage.cluster) if lineage.inputs else None
+            if policy is None or not pii:
+                return  # a policy file the catalog does not hold, or no tags yet: nothing to carry over
+            entities = treated_fields(policy, pii, lineage.cluster)
+            if entities:
+                self.client.upsert_entities([{k: v for k, v in e.items() if k != "classifications"} for e in entities])
+            for entity in entities:
+                self._classify(entity["attributes"]["qualifiedName"], entity["classifications"][0])
+        except CatalogError as exc:
+            log.error("treatment tags of %s not recorded in the catalog (%s); the stream goes on", lineage.domain, exc)
 
     def pipeline_stopped(self, lineage: PipelineLineage) -> None:
         self._upsert(lineage, "stopped")
+
+    def _classify(self, qualified_name: str, classification: dict[str, Any]) -> None:
+        """Set the field's one treatment tag, removing the other kind a previous policy version left."""
+        found = self.client.find_entity("avro_field", qualified_name)
+        if found is None:
+            return
+        guid = found["guid"]
+        for stale in self.client.get_classifications(guid):
+            if stale["typeName"] != classification["typeName"]:
+                self.client.remove_classification(guid, stale["typeName"])
+        self.client.upsert_classifications(guid, [classification])
 
     def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
         log.warning("%s: fields no rule covers were dropped: %s", domain, ", ".join(paths))

@@ -10,6 +10,11 @@ Labels are only domain, topic, partition, purpose and DLQ error class: names, ne
     deid_pipeline_policy_version{domain}                         the policy version running
     deid_pipeline_consumer_lag{domain,partition}                 high watermark - next offset, per partition
     deid_pipeline_batch_seconds{domain} (histogram)              time per committed batch
+    deid_pipeline_risk_min_k{domain}                             smallest equivalence class in the risk window
+    deid_pipeline_risk_below_target_ratio{domain}                share of window records in classes below target k
+    deid_pipeline_risk_prosecutor{domain}                        max re-identification probability (1 / min k)
+    deid_pipeline_risk_window_records{domain}                    records in the risk window
+    deid_pipeline_risk_classes{domain,size}                      equivalence classes per size bucket (1, 2, 3-4, …)
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from deid.errors import ConfigError
+from pipelines.risk import RiskReport
 
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -93,6 +99,15 @@ class PipelineMetrics:
         self.policy_version = _Family("deid_pipeline_policy_version", "gauge", "Version of the policy running")
         self.lag = _Family("deid_pipeline_consumer_lag", "gauge", "Records behind the high watermark per partition")
         self.batch_seconds = _Histogram("deid_pipeline_batch_seconds", "Seconds per committed batch", BATCH_BUCKETS)
+        self.risk_min_k = _Family("deid_pipeline_risk_min_k", "gauge", "Smallest equivalence class in the risk window")
+        self.risk_below = _Family(
+            "deid_pipeline_risk_below_target_ratio", "gauge", "Share of window records in classes below the target k"
+        )
+        self.risk_prosecutor = _Family(
+            "deid_pipeline_risk_prosecutor", "gauge", "Highest re-identification probability in the window (1/min k)"
+        )
+        self.risk_records = _Family("deid_pipeline_risk_window_records", "gauge", "Records in the risk window")
+        self.risk_classes = _Family("deid_pipeline_risk_classes", "gauge", "Equivalence classes per size bucket")
         self.records_in.values[self.domain] = 0
         self.uncovered.values[self.domain] = 0
 
@@ -121,6 +136,15 @@ class PipelineMetrics:
             if policy_version is not None:
                 self.policy_version.values[self.domain] = policy_version
 
+    def set_risk(self, report: RiskReport) -> None:
+        with self._lock:
+            self.risk_min_k.values[self.domain] = report.min_k
+            self.risk_below.values[self.domain] = report.share_below_target
+            self.risk_prosecutor.values[self.domain] = report.prosecutor_risk
+            self.risk_records.values[self.domain] = report.records
+            for size, count in report.histogram.items():
+                self.risk_classes.values[(*self.domain, ("size", size))] = count
+
     def set_lag(self, lag_by_partition: dict[int, int]) -> None:
         with self._lock:
             for partition, lag in lag_by_partition.items():
@@ -141,6 +165,11 @@ class PipelineMetrics:
             self.policy_version,
             self.lag,
             self.batch_seconds,
+            self.risk_min_k,
+            self.risk_below,
+            self.risk_prosecutor,
+            self.risk_records,
+            self.risk_classes,
         )
         with self._lock:
             return "\n".join(line for family in families for line in family.lines()) + "\n"

@@ -28,6 +28,7 @@ from deid.policy import (
     check_policy,
     split_path,
 )
+from pipelines.consent import ConsentLedger, SubjectConsent
 from pipelines.keys.base import Keystore
 from pipelines.transforms import FieldContext, FieldFunction, TransformRegistry, TreatmentError, default_registry
 from pipelines.transforms.anonymize_text import TextAnalysis
@@ -88,6 +89,7 @@ class Plan:
         uncovered: set[str],
         subject_keys: SubjectKeyCache | None = None,
         batch_prepares: list[tuple[str, Callable[[list[Any]], Any]]] | None = None,
+        subject_consent: SubjectConsent | None = None,
     ) -> None:
         self.domain = domain.name
         self.version = policy.version
@@ -100,8 +102,12 @@ class Plan:
         self._main = main
         self._subject = _getter(domain.subject_field)
         self._needs_consent = domain.consent is not None and (bool(purposes) or _uses_consent(policy))
+        self._raw_consent = _getter(domain.consent.field if domain.consent else None)
         self._consent = _consent_reader(domain) if self._needs_consent else (lambda _record: None)
         self._subject_keys = subject_keys if subject_keys is not None and subject_keys.used else None
+        self._subject_consent = subject_consent if self._needs_consent else None
+        if self._subject_consent is not None:
+            self._consent = self._subject_consent.reader(self._subject, self._raw_consent, self._consent)
         self._prepares = [(_getter(path), prepare) for path, prepare in batch_prepares or []]
 
     def prepare_batch(self, records: list[Any]) -> None:
@@ -118,13 +124,25 @@ class Plan:
 
     def prefetch_subject_keys(self, records: Iterable[Any]) -> int:
         """Before a batch: fetch (or create, in one keystore transaction) the per-subject keys its records
-        need that are not cached yet; the number fetched. Nothing to do without per-subject encryption."""
+        need that are not cached yet, and (subject-level consent) the subjects' consent caps, lowered by
+        the batch's opt-outs; the number of keys fetched."""
+        if self._subject_consent is not None:
+            records = list(records)
+            self._subject_consent.load(self._consent_rows(records))
         if self._subject_keys is None:
             return 0
         subject = self._subject
         subjects = {as_text(subject(r)) for r in records if type(r) is dict}
         subjects.discard(None)
         return self._subject_keys.prime(subjects)  # type: ignore[arg-type]
+
+    def _consent_rows(self, records: list[Any]) -> list[tuple[str, Any]]:
+        subject, raw = self._subject, self._raw_consent
+        rows = []
+        for record in records:
+            if type(record) is dict and (text := as_text(subject(record))) is not None:
+                rows.append((text, raw(record)))
+        return rows
 
     def apply(self, record: Any) -> dict[str, Any]:
         """The main anonymised record; TreatmentError if any covered field cannot be treated."""
@@ -211,7 +229,14 @@ def compile_policy(
         )
         for purpose in policy.purposes
     ]
-    return Plan(policy, domain, main, purposes, compiler.uncovered, compiler.subject_keys, compiler.prepares)
+    consent = None
+    if domain.consent is not None and domain.consent.scope == "subject":
+        try:
+            consent = SubjectConsent(ConsentLedger.of(keystore, domain.name), domain.consent)
+        except TypeError as exc:  # fail closed: subject-level consent cannot be honoured without its ledger
+            problem = f"domain {domain.name!r}: consent scope 'subject' needs the keystore's ledger ({exc})"
+            raise PlanError(problem) from None
+    return Plan(policy, domain, main, purposes, compiler.uncovered, compiler.subject_keys, compiler.prepares, consent)
 
 
 @dataclass

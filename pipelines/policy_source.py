@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from deid.errors import ConfigError
 from deid.policy import Policy, PolicyError
@@ -146,6 +146,8 @@ class PipelineLineage:
     dlq: str
     policy_version: int
     delivery_mode: str = "at-least-once"
+    risk: dict[str, Any] | None = None
+    """The k-anonymity report of the worker's risk window (`RiskReport.to_json()`), when it has one."""
 
 
 class LineageSink(Protocol):

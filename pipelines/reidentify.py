@@ -26,13 +26,15 @@ from fastavro import parse_schema, schemaless_reader
 from deid.errors import ConfigError, DeidError
 from pipelines.keys import KeyErasedError, Keystore, KeystoreError, encrypt_key_name
 from pipelines.transforms import TokenDecryptor
+from pipelines.transforms.encrypt_modes import fpe_decryptor
 
 if TYPE_CHECKING:
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
 ERASED = {"$erased": True}
-_ENVELOPE = re.compile(r"^(?:[ks][0-9a-f]{20}:)?gAAAAA[A-Za-z0-9_-]+=*$")
+_ENVELOPE = re.compile(r"^(?:(?:[ks][0-9a-f]{20}:)?gAAAAA[A-Za-z0-9_-]+=*|[ks][0-9a-f]{20}:siv\.[A-Za-z0-9_-]+)$")
 _ENCRYPTED_DOC = re.compile(r"^deid: .*\bencrypt\b")
+_FPE_DOC = re.compile(r"^deid: encrypt\(fpe-(digits|alphanumeric)\)$")  # alone: a consent branch may not be fpe
 
 
 class AuthorizationError(DeidError):
@@ -63,14 +65,20 @@ class LocalKeyAuthorizer:
 
 def encrypted_fields(schema: dict[str, Any], prefix: str = "") -> list[str]:
     """Paths (`a.b`, `items[].x`) of the fields an anonymised schema documents as encrypt-treated."""
-    paths = []
+    return list(encryption_modes(schema, prefix))
+
+
+def encryption_modes(schema: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
+    """Encrypted field path → its FPE alphabet (`digits`, `alphanumeric`), or None for enveloped tokens."""
+    found: dict[str, str | None] = {}
     for item in schema.get("fields", []):
-        path = f"{prefix}{item['name']}"
-        if _ENCRYPTED_DOC.match(item.get("doc", "")):
-            paths.append(path)
+        path, doc = f"{prefix}{item['name']}", item.get("doc", "")
+        if _ENCRYPTED_DOC.match(doc):
+            fpe = _FPE_DOC.match(doc)
+            found[path] = fpe.group(1) if fpe else None
         for nested, is_array in _records_in(item["type"]):
-            paths += encrypted_fields(nested, f"{path}[]." if is_array else f"{path}.")
-    return paths
+            found.update(encryption_modes(nested, f"{path}[]." if is_array else f"{path}."))
+    return found
 
 
 def _records_in(avro_type: Any, is_array: bool = False) -> list[tuple[dict[str, Any], bool]]:
@@ -106,8 +114,10 @@ class Reidentifier:
         self._registry_factory = registry
         self._registry: SchemaRegistryClient | None = None
         self._fallback_key = encrypt_key_name(domain)
+        self._keystore, self._domain = keystore, domain
+        self._fpe: dict[str, Callable[[str], str]] = {}  # alphabet → FF1 decryptor (the current fpe key)
         self._selected = set(selected) if selected else None
-        self._schemas: dict[int, tuple[Any, list[str]]] = {}
+        self._schemas: dict[int, tuple[Any, dict[str, str | None]]] = {}
         self.stats = ReidentifyStats()
 
     def check_fields(self, subject: str) -> list[str]:
@@ -136,11 +146,30 @@ class Reidentifier:
         parsed, paths = self._schema(schema_id)
         record: dict[str, Any] = schemaless_reader(io.BytesIO(raw[5:]), parsed, None)  # type: ignore[assignment]
         self.stats.records += 1
-        for path in paths:
+        for path, alphabet in paths.items():
             if self._selected is None or path in self._selected:
                 self.stats.fields.add(path)
-                _update(record, path.replace("[]", "").split("."), self._decrypt)
+                decrypt = self._decrypt if alphabet is None else self._fpe_decrypt(alphabet)
+                _update(record, path.replace("[]", "").split("."), decrypt)
         return record
+
+    def _fpe_decrypt(self, alphabet: str) -> Callable[[Any], Any]:
+        if alphabet not in self._fpe:
+            self._fpe[alphabet] = fpe_decryptor(self._keystore, self._domain, alphabet)
+        run = self._fpe[alphabet]
+
+        def decrypt(value: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            try:
+                plain = run(value)
+            except ValueError as exc:
+                self.stats.undecryptable += 1
+                return {"$undecryptable": str(exc)}
+            self.stats.decrypted += 1
+            return plain
+
+        return decrypt
 
     def _decrypt(self, value: Any) -> Any:
         if not isinstance(value, str) or not _ENVELOPE.match(value):
@@ -164,7 +193,7 @@ class Reidentifier:
                 schema = json.loads(self._client().get_schema(schema_id).schema_str)
             except SchemaRegistryError as exc:
                 raise DeidError(f"schema {schema_id} not found in the registry (HTTP {exc.http_status_code})") from None
-            self._schemas[schema_id] = (parse_schema(schema), encrypted_fields(schema))
+            self._schemas[schema_id] = (parse_schema(schema), encryption_modes(schema))
         return self._schemas[schema_id]
 
     def _client(self) -> SchemaRegistryClient:

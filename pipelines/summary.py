@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.risk import RiskReport
+
 
 @dataclass
 class Summary:
@@ -21,6 +23,8 @@ class Summary:
     startup_seconds: float = 0.0
     """From the start to the first record (policy, keys, registry, topics, group join)."""
     metrics_port: int | None = None
+    risk: RiskReport | None = None
+    """k-anonymity of the last risk window (None: the domain names no quasi-identifiers)."""
 
     @property
     def dlq(self) -> int:
@@ -58,6 +62,12 @@ class Summary:
             f"({self.events_per_second:.0f} events/s; start-up {self.startup_seconds:.1f} s), policy {versions}"
         ]
         lines += [f"  purpose {n}: {w} written, {s} left out by consent" for n, (w, s) in sorted(self.purposes.items())]
+        if self.risk is not None and self.risk.records:
+            r = self.risk
+            lines.append(
+                f"  re-identification risk over the last {r.records} records ({', '.join(r.quasi_identifiers)}): "
+                f"min k {r.min_k} (target {r.target_k}), {r.share_below_target:.1%} of records below target"
+            )
         if self.uncovered:
             lines.append(f"  dropped fields no rule covers: {', '.join(sorted(self.uncovered))}")
         return lines

@@ -20,13 +20,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
-from deid.domains import Domain, load_registry
+from deid.domains import Domain, DomainSource, load_registry
 from deid.errors import ConfigError, DeidError
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_registry_client, reachable_admin
@@ -69,6 +69,7 @@ from pipelines.policy_source import (
     PolicyWatcher,
 )
 from pipelines.recovery import ConsumerFenced, FenceGuard, KeystoreWait, close_quietly, open_worker_keystore
+from pipelines.risk import DEFAULT_WINDOW, risk_window_for
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
 from pipelines.transforms.anonymize_text import TextAnalysis
@@ -96,6 +97,8 @@ class WorkerOptions:
     """This worker among the domain's workers: its static group membership and transactional producer.
     Unique per live worker; the same after a restart (it then takes over at once and fences the old one)."""
     consume_timeout: float = 0.5
+    risk_window: int = DEFAULT_WINDOW
+    """Records in the re-identification risk window (0: off); used when the domain names quasi-identifiers."""
     session_timeout_seconds: float = 10.0
     """A worker that stops heartbeating (killed, hung) loses its partitions to the others after this long."""
 
@@ -109,14 +112,18 @@ class Worker:
         lineage: LineageSink | None = None,
         keystore: Keystore | None = None,
         compile_plan: Any = None,
+        domains: DomainSource | None = None,
     ) -> None:
         self.settings, self.options, self.source = settings, options, source
         self.lineage: LineageSink = lineage or LoggingSink()
-        self.domain: Domain = load_registry(settings).get(options.domain)
+        # The shell passes the catalog's domains (catalog.domain_api.CatalogDomains); a worker given none runs
+        # on the settings' seed (policy as code: `--policy-file`, tests, benchmarks).
+        self.domain: Domain = (domains or load_registry(settings)).get(options.domain)
         # The plan compiler gets this worker's NLP engine (anonymize_text), never the environment's.
         self.compile_plan = compile_plan or partial(compile_policy, text_analysis=TextAnalysis(settings))
         self.summary = Summary(self.domain.name)
         self.metrics = PipelineMetrics(self.domain.name)
+        self.risk = risk_window_for(self.domain, options.risk_window)
         self.catch_up = CatchUp() if options.until_caught_up else None
         self._stopping = False
         self._keystore = keystore
@@ -302,7 +309,7 @@ class Worker:
             lambda: self.consumer.close(),
             lambda: self._metrics_server.stop(),
             lambda: self._keystore.close() if self._keystore and self._owns_keystore else None,
-            lambda: self.lineage.pipeline_stopped(self._lineage),
+            lambda: self.lineage.pipeline_stopped(self._with_risk(self._lineage)),
         ):
             try:
                 step()
@@ -310,6 +317,11 @@ class Worker:
                 pass  # never started
             except Exception as exc:
                 log.warning("while closing: %s", type(exc).__name__)
+
+    def _with_risk(self, lineage: PipelineLineage) -> PipelineLineage:
+        """The lineage with the risk window's last report (the catalog shows it beside the policy)."""
+        report = self.summary.risk
+        return replace(lineage, risk=report.to_json()) if report is not None and report.records else lineage
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         if self.catch_up is not None:
@@ -396,13 +408,17 @@ class Worker:
         out_by_topic: dict[str, int] = {}
         written = 0
         keys, new_key = self._keys, self._new_key
+        observe = self.risk.observe if self.risk is not None else None
         room = {topic: self.limits.fits(topic) for topic in encoders}
         for msg, record in decoded:
             try:
                 if single:
-                    pairs: Any = ((main_topic, main_encode(apply(record))),)
+                    main = apply(record)
+                    pairs: Any = ((main_topic, main_encode(main)),)
                 else:
-                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in outputs(record)]
+                    treated = outputs(record)
+                    main = treated[0][1]
+                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in treated]
             except TreatmentError as exc:
                 rejected.append((msg, Rejection("treatment", str(exc), exc.field_path)))
                 continue
@@ -420,6 +436,8 @@ class Worker:
             if any(len(v) + 256 > room[t] for t, v in pairs) and (why := oversize_reason(pairs, key, headers, room)):
                 rejected.append((msg, Rejection("too_large_output", why)))
                 continue
+            if observe is not None:
+                observe(main)  # the quasi-identifiers as they leave (an aborted batch counts twice: an estimate)
             try:
                 for topic, value in pairs:
                     try:
@@ -483,6 +501,9 @@ class Worker:
         written = {p.name: out_by_topic.get(p.topic, 0) for p in plan.purposes}
         summary.add_batch(records_in, out_by_topic.get(self.domain.anonymised_topic, 0), dlq_by_class, written, skipped)
         self.metrics.batch_committed(records_in, out_by_topic, dlq_by_class, skipped, seconds)
+        if self.risk is not None:
+            summary.risk = self.risk.report()
+            self.metrics.set_risk(summary.risk)
         if self._first_record is not None:
             summary.seconds = time.perf_counter() - self._first_record
         lags = {}

@@ -44,7 +44,21 @@ class GeneratorOptions(BaseModel):
 @cache
 def _faker(locale: str) -> Faker:
     # Building a Faker proxy costs ~0.3 s per locale; keep one per process and re-seed it before each use.
-    return Faker(locale)
+    fake = Faker(locale)
+    _stable_word_lists(fake)
+    return fake
+
+
+def _stable_word_lists(fake: Faker) -> None:
+    """Put word lists that Faker builds from a set (it_IT's cities) in a fixed order.
+
+    A set's order follows PYTHONHASHSEED, so the same seed drew different towns in two processes; a
+    sorted list makes every draw depend on the seed alone.
+    """
+    for provider in fake.get_providers():
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list | tuple):
+            provider.cities = sorted(cities)
 
 
 def seeded_faker(locale: str, seed: int | str) -> Faker:

@@ -1,4 +1,4 @@
-"""recognizers: everything Presidio for deid (see DESIGN.md and README "Recognizers").
+"""recognizers: everything Presidio for deid (see docs/architecture.md, "Where to add …", and README "Recognizers").
 
 - `build_analyzer(settings, *, engine=None, extra_dirs=())`: the process's AnalyzerEngine.
 - `analyze_values(analyzer, values, ...)`: many short values at once (schema inference).

@@ -13,6 +13,7 @@ spaCy pipeline is shared by every analyzer of the process.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -47,8 +48,8 @@ class DeidAnalyzerEngine(AnalyzerEngine):
     that is also a valid phone number) are both kept: the anonymizer picks one, inference sees both.
     """
 
-    def analyze(self, *args: Any, **kwargs: Any) -> list[RecognizerResult]:
-        return drop_shadowed(super().analyze(*args, **kwargs))
+    def analyze(self, text: str, *args: Any, **kwargs: Any) -> list[RecognizerResult]:
+        return drop_shadowed(super().analyze(text, *args, **kwargs), text)
 
     def get_supported_entities(self, language: str | None = None) -> list[str]:
         # Presidio recomputes this, with an INFO log line, on every analyze() without `entities`:
@@ -61,8 +62,69 @@ class DeidAnalyzerEngine(AnalyzerEngine):
         return list(cache[key])
 
 
-def drop_shadowed(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    return [result for result in results if not any(_shadows(other, result) for other in results)]
+NER_RECOGNIZERS = frozenset({"SpacyRecognizer"})
+EVIDENCE_SCORE = 0.5
+"""A checked or shaped finding from this score overrides an NER reading of another entity that overlaps it:
+the model calls "Ngozi Balogun" a place or "Tel. 0172 6896682" a company; a valid phone number, a card
+number passing Luhn, a written date or a titled name are better evidence than a small model's label."""
+
+
+def drop_shadowed(results: list[RecognizerResult], text: str | None = None) -> list[RecognizerResult]:
+    kept: list[RecognizerResult] = []
+    for result in results:
+        evidence = [other for other in results if _overridden(other, result)]
+        if not evidence:
+            kept.append(result)
+        elif text is not None:
+            kept += _remainders(result, evidence, text)
+    return [result for result in kept if not any(_shadows(other, result) for other in kept)]
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _remainders(result: RecognizerResult, evidence: list[RecognizerResult], text: str) -> list[RecognizerResult]:
+    """What an overridden NER reading covers beyond the evidence, when that is two words or more: the model's
+    "Vicolo Nordio, 829, 24016 San Pellegrino Terme" minus a name-shaped "Pellegrino Terme" is still an
+    address; "TEL " left of a phone number is nothing."""
+    pieces: list[RecognizerResult] = []
+    start = result.start
+    for other in sorted(evidence, key=lambda r: r.start):
+        pieces += _piece(result, start, min(other.start, result.end), text)
+        start = max(start, other.end)
+    pieces += _piece(result, start, result.end, text)
+    return pieces
+
+
+def _piece(result: RecognizerResult, start: int, end: int, text: str) -> list[RecognizerResult]:
+    words = list(_WORD.finditer(text, start, end)) if end > start else []
+    if len(words) < 2:
+        return []
+    return [
+        RecognizerResult(
+            result.entity_type,
+            words[0].start(),
+            words[-1].end(),
+            result.score,
+            result.analysis_explanation,
+            result.recognition_metadata,
+        )
+    ]
+
+
+def _recognizer(result: RecognizerResult) -> str:
+    return str((result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, ""))
+
+
+def _overridden(other: RecognizerResult, result: RecognizerResult) -> bool:
+    return (
+        other.entity_type != result.entity_type
+        and _recognizer(result) in NER_RECOGNIZERS
+        and _recognizer(other) not in NER_RECOGNIZERS
+        and other.score >= EVIDENCE_SCORE
+        and other.start < result.end
+        and result.start < other.end
+    )
 
 
 def _shadows(other: RecognizerResult, result: RecognizerResult) -> bool:

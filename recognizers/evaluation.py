@@ -8,7 +8,8 @@ each predicted span is matched to at most one labelled span of the same entity a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -115,3 +116,61 @@ def score_table(scores: dict[str, Counts]) -> list[list[object]]:
         [entity, round(c.precision, 3), round(c.recall, 3), round(c.f1, 3), c.tp, c.fp, c.fn]
         for entity, c in scores.items()
     ]
+
+
+# -- token level: what presidio-research's evaluator and the issue-24 external set measure -------------
+ANY = "PII"
+"""Key of the binary "is this token personal data" score (any entity on both sides)."""
+_WORD = re.compile(r"\w+")
+
+
+def f_beta(precision: float, recall: float, beta: float = 2.0) -> float:
+    """F-beta; beta 2 weighs recall twice as much as precision (a missed name leaks, a false alarm costs data)."""
+    b2 = beta * beta
+    return (1 + b2) * precision * recall / (b2 * precision + recall) if precision + recall else 0.0
+
+
+def _token_labels(text: str, spans: Sequence[Span], aliases: Mapping[str, str]) -> list[str | None]:
+    """The entity of each word token of `text`: the first span (in the given order) that overlaps it."""
+    labels: list[str | None] = []
+    for word in _WORD.finditer(text):
+        label = next((s[2] for s in spans if s[0] < word.end() and word.start() < s[1]), None)
+        labels.append(aliases.get(label, label) if label is not None else None)
+    return labels
+
+
+def token_scores(
+    examples: Iterable[tuple[str, Sequence[Span], Sequence[Span]]],
+    *,
+    entities: Collection[str],
+    aliases: Mapping[str, str] | None = None,
+) -> dict[str, Counts]:
+    """Word-token counts per entity, plus ANY (binary: personal or not, whatever the entity).
+
+    `examples` are (text, gold spans, predicted spans); predicted spans in priority order (highest score
+    first), since a token takes the label of the first span covering it. `aliases` renames predicted
+    entities (CUSTOM_CREDIT_CARD -> CREDIT_CARD). For ANY, every predicted entity counts: a phone number
+    hidden as an NHS number is still hidden; per entity, only the evaluated ones do.
+    """
+    aliases = dict(aliases or {})
+    scores = {entity: Counts() for entity in sorted(entities)}
+    binary = Counts()
+    for text, gold, predicted in examples:
+        truth = _token_labels(text, gold, {})
+        guess = _token_labels(text, predicted, aliases)
+        for want, got in zip(truth, guess, strict=True):
+            if want is not None and got is not None:
+                binary.tp += 1
+            elif got is not None:
+                binary.fp += 1
+            elif want is not None:
+                binary.fn += 1
+            for entity, counts in scores.items():
+                if want == entity and got == entity:
+                    counts.tp += 1
+                elif got == entity:
+                    counts.fp += 1
+                elif want == entity:
+                    counts.fn += 1
+    scores[ANY] = binary
+    return scores

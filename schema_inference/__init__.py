@@ -1,1 +1,1 @@
-"""schema_inference: see DESIGN.md layout."""
+"""schema_inference: the Spark inference job (see docs/architecture.md, "Rooms" and "The data's way")."""

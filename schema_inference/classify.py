@@ -184,7 +184,7 @@ class Findings:
 
 
 class Analyzer(Protocol):
-    """What the executors need of an analyzer: Presidio's AnalyzerEngine (`recognizers.build_analyzer()`)."""
+    """What the executors need of an analyzer: Presidio's AnalyzerEngine (`recognizers.build_analyzer(settings)`)."""
 
     nlp_engine: Any
 

@@ -1,6 +1,6 @@
 """One inference run of a domain, phase by phase: reading + profiling (Spark), classifying (Presidio on the
-executors), publishing (Schema Registry, catalog, draft policy). `deid infer` and `python -m schema_inference`
-both call `run_inference`; progress goes to stderr, the summary is the caller's to print.
+executors), publishing (Schema Registry, catalog, draft policy). `deid infer` (also `python -m deid infer`)
+calls `run_inference`; progress goes to stderr, the summary is the caller's to print.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from catalog.client import CatalogClient
-from deid.domains import Domain, load_registry
+from catalog.domain_api import CatalogDomains
+from deid.domains import Domain, DomainSource, load_registry
 from deid.errors import ConfigError
 from deid.policy import Policy
 from deid.settings import Settings
@@ -45,6 +46,14 @@ def _default_analyzer_factory(settings: Settings) -> Callable[[], Analyzer]:
     return partial(build_analyzer, settings)  # type: ignore[return-value]
 
 
+def _resolve(settings: Settings, domain: str | Domain, domains: DomainSource | None, client: Any) -> Domain:
+    if isinstance(domain, Domain):
+        return domain
+    if domains is None:
+        domains = CatalogDomains(client) if client is not None else load_registry(settings)
+    return domains.get(domain)
+
+
 def run_inference(
     settings: Settings,
     domain: str | Domain,
@@ -58,19 +67,23 @@ def run_inference(
     client: CatalogClient | None = None,
     analyzer_factory: Callable[[], Analyzer] | None = None,
     progress: Progress | None = stderr_progress,
+    domains: DomainSource | None = None,
     reader: Callable[[SparkSession, Progress], InferenceResult] | None = None,
 ) -> RunOutcome:
     """Infer, classify and (unless `publish` is False) publish one domain. A given `spark` session is
     reused and left running; otherwise one is started on `master` and stopped at the end. `reader`
-    replaces phase 1 (reading the raw topic), e.g. with the files of a bucket prefix (batch.infer)."""
+    replaces phase 1 (reading the raw topic), e.g. with the files of a bucket prefix (batch.infer).
+
+    A domain given by name is read from `domains`, else from the catalog it publishes to (else, with
+    nothing to publish to, from the settings' seed)."""
     say = progress or (lambda _message: None)
-    spec = domain if isinstance(domain, Domain) else load_registry(settings).get(domain)
     own_client = None
     if publish and client is None:
         client = own_client = CatalogClient.from_settings(settings)
     try:
         if client is not None:
             client.session_info()  # fail before the Spark job when the catalog is unreachable or refuses us
+        spec = _resolve(settings, domain, domains, client)
         choice = engine_choice(settings)
         session = spark or spark_session(settings, master=master, app_name=f"deid-infer-{spec.name}")
         try:

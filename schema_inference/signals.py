@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -210,11 +209,12 @@ def field_signals(profile: FieldProfile, sketch: SubjectSketch | None, today: da
         name_shaped=round(sum(map(is_name_shaped, strings)) / n, 4) if n else 0.0,
         subject=structure_of(sketch, profile.path) if sketch is not None else None,
         dates=date_signals(profile, today or datetime.now(UTC).date()),
-        url=url_signals(strings, ids_shared_across_subjects(sketch, profile.path)) if n else None,
+        url=_urls(strings, sketch, profile.path) if n else None,
     )
 
 
-def all_signals(
-    profiles: Iterable[FieldProfile], sketch: SubjectSketch | None, today: date | None = None
-) -> dict[str, FieldSignals]:
-    return {p.path: field_signals(p, sketch, today) for p in profiles}
+def _urls(strings: list[str], sketch: SubjectSketch | None, path: str) -> UrlSignals | None:
+    found = url_signals(strings)
+    if found is not None and "path id" in found.parts and ids_shared_across_subjects(sketch, path):
+        return url_signals(strings, ids_shared=True)
+    return found

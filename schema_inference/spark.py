@@ -39,8 +39,12 @@ def connector_jars(settings: Settings) -> list[Path]:
 def spark_session(settings: Settings, master: str | None = None, app_name: str = "deid") -> SparkSession:
     """A SparkSession on `master` (default: settings.spark_master) that can read Kafka topics."""
     jars = connector_jars(settings)
-    # The driver must bind to loopback on machines whose hostname does not resolve to an open interface.
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # The driver binds to loopback (machines whose hostname does not resolve to an open interface), unless
+    # executors on other hosts must reach it (a compose cluster): then it listens everywhere.
+    driver_host = settings.spark_driver_host or "127.0.0.1"
+    bind_address = "0.0.0.0" if settings.spark_driver_host else "127.0.0.1"
+    if not settings.spark_driver_host:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Under spark-submit the launcher's --master (and --conf) are in force unless the user names a master.
     submitted = "PYSPARK_GATEWAY_PORT" in os.environ
     master = master or (None if submitted else settings.spark_master)
@@ -53,8 +57,8 @@ def spark_session(settings: Settings, master: str | None = None, app_name: str =
     builder = (
         builder.appName(app_name)
         .config("spark.jars", ",".join(str(jar) for jar in jars))
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", driver_host)
+        .config("spark.driver.bindAddress", bind_address)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "8")

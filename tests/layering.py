@@ -2,7 +2,8 @@
 
 Rules, each reported as one line naming the module, the line and what to do:
 - layers: the core (`deid` minus the shell) imports no other project package; `producers`, `recognizers`,
-  `catalog` import only the core; `schema_inference`, `pipelines` only the core and those three; only the
+  `catalog` import only the core; `schema_inference`, `pipelines` only the core and those three; `batch` (files
+  in buckets) the core and every library below it; only the
   shell (`deid.cli`, `deid.demo`, `deid.stack`, `deid.__main__`) imports everything. Packages of one layer
   do not import each other.
 - no import cycles between modules (imports under `if TYPE_CHECKING:` excepted: they never run);
@@ -19,9 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PACKAGES = ("deid", "producers", "recognizers", "catalog", "schema_inference", "pipelines")
+PACKAGES = ("deid", "producers", "recognizers", "catalog", "schema_inference", "pipelines", "batch")
 SHELL = ("deid.cli", "deid.demo", "deid.stack", "deid.__main__")
-RANKS = {"core": 0, "producers": 1, "recognizers": 1, "catalog": 1, "schema_inference": 2, "pipelines": 2, "shell": 3}
+RANKS = {
+    "core": 0, "producers": 1, "recognizers": 1, "catalog": 1, "schema_inference": 2, "pipelines": 2, "batch": 3,
+    "shell": 4,
+}  # fmt: skip
 ENVIRONMENT_ALLOWED = {
     "deid.settings": "the settings loader: the one place that reads DEID_* and DEID_CONFIG",
     "schema_inference.spark": "Spark's own launcher variables (PYSPARK_*, SPARK_LOCAL_IP), not deid settings",

@@ -1,10 +1,10 @@
 """Classifications on entities: add, update, remove, with validation, audit, and the steward rule.
 
-The steward rule (DESIGN.md: re-running inference "never overwrites a steward's decision"): an update
-whose `source` is `detected` on a classification whose `status` is `confirmed` or `rejected` keeps
-every attribute the steward set and only takes the new `evidence`. The rule is enforced here, so it
-holds for every client and every path (PUT classifications, entity upserts carrying classifications,
-bulk classification).
+The steward rule (docs/architecture.md, "The catalog model": re-running inference "never overwrites a
+steward's decision"): an update whose `source` is `detected` on a classification whose `status` is
+`confirmed` or `rejected` keeps every attribute the steward set and only takes the new `evidence`. The
+rule is enforced here, so it holds for every client and every path (PUT classifications, entity upserts
+carrying classifications, bulk classification).
 """
 
 from __future__ import annotations

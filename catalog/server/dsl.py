@@ -112,7 +112,7 @@ class DslParser:
         type_name, classification = None, None
         if self.registry.entity_type(source.text) is not None:
             type_name = source.text
-        elif self.registry.classification_type(source.text) is not None:
+        elif self.registry.search_classification(source.text) is not None:
             classification = source.text
         else:
             raise AtlasError(Code.INVALID_DSL_UNKNOWN_TYPE, source.text)
@@ -205,7 +205,7 @@ class DslParser:
         raise self._error(f"expected a quoted string, number or boolean, found '{token.text}'")
 
     def _isa(self, classification: str) -> Predicate:
-        info = self.registry.classification_type(classification)
+        info = self.registry.search_classification(classification)
         if info is None:
             raise AtlasError(Code.INVALID_DSL_UNKNOWN_CLASSIFICATION, classification)
         names = info.type_and_sub_types()

@@ -213,8 +213,8 @@ class GlossaryService:
         if type_name == TERM:
             entity = self.term(self.require(writer.reader, guid, TERM))
             if entity["assignedEntities"]:
-                raise AtlasError(Code.BAD_REQUEST, "Term (guid={0}) can't be deleted as it has been assigned to "
-                                 "entities".replace("{0}", guid))  # fmt: skip
+                message = f"Term (guid={guid}) can't be deleted as it has been assigned to entities"
+                raise AtlasError(Code.BAD_REQUEST, message)
         writer.delete([guid])
 
     def assign(self, writer: EntityWriter, term_guid: str, targets: list[dict[str, Any]], *, remove: bool) -> None:

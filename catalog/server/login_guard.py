@@ -5,11 +5,15 @@ free; after that each further attempt must wait an exponential backoff after the
 past a threshold the key is locked for a while. A blocked attempt is answered 429 with `Retry-After`
 before the password is even checked, so guessing stops paying; a success clears the user's count
 (not the address's: one valid account must not reset an address that guesses at others).
-State is per process, in memory: a restart forgets it, which is the price of needing no table.
+Loopback addresses have no address limit (per-user limits still apply): the embedded stack runs every
+worker on 127.0.0.1, and behind a reverse proxy on the same host every client looks like it, so one
+misconfigured client there must not lock the steward out. State is per process, in memory: a restart
+forgets it, which is the price of needing no table.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -32,6 +36,7 @@ class LoginPolicy:
     per_user: Limit = Limit(free=5, lock_after=10, lock_seconds=300.0)
     # Many people can share one address (NAT, a proxy): more room, same backoff.
     per_address: Limit = Limit(free=20, lock_after=100, lock_seconds=300.0)
+    limit_loopback: bool = False  # count failures per loopback address too (tests of the address limit)
 
 
 @dataclass
@@ -63,10 +68,10 @@ class LoginGuard:
     def _wait(self, entry: _Failures, limit: Limit, now: float) -> tuple[float, bool]:
         if entry.locked_until > now:
             return entry.locked_until - now, True
-        excess = len(entry.times) - limit.free
-        if excess < 0 or not entry.times:
+        excess = len(entry.times) - limit.free  # failures beyond the free ones: wait 1, 2, 4, … s
+        if excess <= 0:
             return 0.0, False
-        backoff = min(limit.max_backoff, 2.0**excess)
+        backoff = min(limit.max_backoff, 2.0 ** (excess - 1))
         return max(0.0, entry.times[-1] + backoff - now), False
 
     def check(self, user: str, address: str) -> Blocked | None:
@@ -100,7 +105,14 @@ class LoginGuard:
             self._failures.pop(("user", user), None)
 
     def _keys(self, user: str, address: str) -> list[tuple[str, tuple[str, str], Limit]]:
-        return [
-            ("user", ("user", user), self.policy.per_user),
-            ("address", ("address", address), self.policy.per_address),
-        ]
+        keys = [("user", ("user", user), self.policy.per_user)]
+        if self.policy.limit_loopback or not _is_loopback(address):
+            keys.append(("address", ("address", address), self.policy.per_address))
+        return keys
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

@@ -8,13 +8,16 @@ published versions (what workers run), all stored as `deid_policy` entities.
 writer, so it is audited (before/after) as the calling user; publishing adds a POLICY_PUBLISH event.
 Each document is validated against the catalog's domain registry (catalog/server/domains.py) before it
 is stored: a rule on an unknown field, an unknown treatment or parameter is refused with a message naming
-it. Publishing links the domain to the version's purpose topics.
+it. Publishing links the domain to the version's purpose topics, and refuses a `keep` of a field tagged
+PII (on the raw topic) unless that rule carries an exemption with a reason; the steward who writes an
+exemption into the draft is stamped on it as `by`/`at`.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -23,13 +26,14 @@ from sqlalchemy.orm import Session
 from catalog.server.domains import DomainService
 from catalog.server.entities import EntityWriter
 from catalog.server.errors import AtlasError, Code
+from catalog.server.field_tags import pii_fields
 from catalog.server.models import AtlasEntity
 from catalog.server.typedefs import TypeCache
 from catalog.store.db import Store, now_ms
 from catalog.store.repository import AuditRepo, EntityRecord, EntityRepo
 from deid.domains import Domain, DomainError
-from deid.policy import Policy, PolicyError, check_policy, describe_errors
-from deid.policy.rules import FIELD_PATH, Rule
+from deid.policy import Policy, PolicyError, check_policy, describe_errors, exemption_problems, stamp_exemptions
+from deid.policy.rules import FIELD_PATH, Rule, named_branches
 from deid.settings import Settings
 from deid.tags import POLICY_TYPE
 
@@ -209,6 +213,8 @@ class PolicyService:
     # -- writes --------------------------------------------------------------------------------------
 
     def _write_draft(self, session: Session, user: str, policy: Policy, steward_paths: set[str]) -> None:
+        # Who wrote an exemption into the draft is who granted it; publishing carries it unchanged.
+        policy = stamp_exemptions(policy, user, datetime.now(UTC))
         attributes = {
             "qualifiedName": self.draft_name(policy.domain),
             "name": f"{policy.domain} policy (draft)",
@@ -292,6 +298,8 @@ class PolicyService:
             number = int(versions[-1].attributes["version"]) + 1 if versions else 1
             document = {**draft.to_document(), "version": number}
             policy = self.validated(spec, document, status="published")
+            self._check_exemptions(session, spec, policy)
+            policy = stamp_exemptions(policy, user, datetime.now(UTC))
             attributes = {
                 "qualifiedName": self.version_name(domain, number),
                 "name": f"{domain} policy v{number}",
@@ -310,16 +318,33 @@ class PolicyService:
                 "POLICY_PUBLISH",
                 entity_guid=result.created[0] if result.created else None,
                 type_name=TYPE,
-                details={"domain": domain, "version": number},
+                details={"domain": domain, "version": number, "exemptions": _exemptions(policy)},
             )
             return Published(policy, changed=True)
 
         return self.store.write(run)
 
+    def _check_exemptions(self, session: Session, domain: Domain, policy: Policy) -> None:
+        """Refuse (400) a policy that keeps a PII-tagged field in clear without an exemption's reason."""
+        problems = exemption_problems(policy, pii_fields(session, domain.raw_topic, self._cluster()))
+        if problems:
+            raise bad_request("publish refused: " + "\n".join(problems))
+
     @staticmethod
     def _written(draft: Draft | None) -> Draft:
         assert draft is not None  # just written in the same transaction
         return draft
+
+
+def _exemptions(policy: Policy) -> list[dict[str, Any]]:
+    """For the audit: each exempted branch with its reason, by and at."""
+    found = []
+    for prefix, rules in policy.rule_sets():
+        for path, rule in rules.items():
+            for suffix, branch in named_branches(rule):
+                if branch.exemption is not None:
+                    found.append({"where": f"{prefix}.{path}{suffix}", **branch.exemption.model_dump(mode="json")})
+    return found
 
 
 def _same_rules(published: Policy, draft: Policy) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog.server.errors import AtlasError, Code
+from catalog.server.glossary import ASSIGNMENT, TERM
 from catalog.server.models import FilterCriteria, SearchParameters
 from catalog.server.typesystem import TypeRegistry
 from catalog.server.views import EntityReader
@@ -149,7 +150,7 @@ class Searcher:
         """Classification names to match; None means any classification."""
         if classification in ANY_CLASSIFICATION:
             return None
-        info = self.registry.classification_type(classification)
+        info = self.registry.search_classification(classification)
         if info is None:
             raise AtlasError(Code.UNKNOWN_CLASSIFICATION, classification)
         return info.type_and_sub_types() if include_sub else {info.name}
@@ -157,8 +158,6 @@ class Searcher:
     def basic(self, params: SearchParameters) -> dict[str, Any]:
         if not (params.typeName or params.classification or params.query or params.termName):
             raise AtlasError(Code.INVALID_SEARCH_PARAMS)
-        if params.termName:
-            raise AtlasError(Code.INVALID_PARAMETERS, "glossary terms are not supported by this catalog")
         types = self.entity_types(params.typeName, params.includeSubTypes is not False)
         single_type = self.registry.entity_type(params.typeName or "") if params.typeName else None
         records = self.reader.entities.of_types(types, include_deleted=params.excludeDeletedEntities is False)
@@ -177,6 +176,9 @@ class Searcher:
                     for r in records
                     if any(tag_names is None or t.type_name in tag_names for t in tags.get(r.guid, []))
                 ]
+        if params.termName:
+            assigned = self._assigned_to_term(params.termName)
+            records = [r for r in records if r.guid in assigned]
         if params.entityFilters is not None:
             records = [r for r in records if self._entity_filter(params.entityFilters, single_type)(r)]
         if params.tagFilters is not None and params.classification:
@@ -193,6 +195,19 @@ class Searcher:
             "entities": self.reader.headers(page, params.attributes or []),
             "approximateCount": len(records),
         }
+
+    def _assigned_to_term(self, term_name: str) -> set[str]:
+        """Guids of the entities a glossary term (by qualifiedName `term@glossary`, or name) is assigned to."""
+        term = self.reader.entities.by_qualified_name([TERM], term_name)
+        if term is None or term.row.status != "ACTIVE":
+            candidates = self.reader.entities.of_types([TERM], include_deleted=False)
+            named = [r for r in candidates if r.attributes.get("name") == term_name]
+            if len(named) != 1:
+                problem = "no glossary term" if not named else "several glossary terms are"
+                raise AtlasError(Code.INVALID_PARAMETERS, f"{problem} named {term_name!r} (give term@glossary)")
+            term = named[0]
+        edges = self.reader.relationships.at_end(term.guid, 1, ASSIGNMENT)
+        return {edge.end2_guid for edge in edges}
 
     def _entity_filter(self, criteria: FilterCriteria, info: Any) -> Callable[[EntityRecord], bool]:
         current: list[EntityRecord] = []

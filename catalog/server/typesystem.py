@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalog.server.errors import AtlasError, Code
+from deid.tags import LEGACY_PII, PII
 
 PRIMITIVES = frozenset(
     {"boolean", "byte", "short", "int", "long", "float", "double", "biginteger", "bigdecimal", "string", "date"}
@@ -117,6 +118,13 @@ class TypeRegistry:
     def classification_type(self, name: str) -> StructuredType | None:
         found = self.structured.get(name)
         return found if found and found.category == "CLASSIFICATION" else None
+
+    def search_classification(self, name: str) -> StructuredType | None:
+        """A classification named in a search; `PII` means deid's `deid_PII` while no type is called `PII`."""
+        found = self.classification_type(name)
+        if found is None and name == LEGACY_PII:
+            return self.classification_type(PII)
+        return found
 
     def names(self, category: str) -> list[str]:
         return sorted(n for n, d in self.definitions.items() if d["category"] == category)

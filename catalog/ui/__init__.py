@@ -11,11 +11,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from catalog.ui.pages import history, lineage, login, overview, policy, schema
+from catalog.ui.pages import domains, history, lineage, login, overview, policy, schema
 from catalog.ui.sessions import SessionAuthenticator, SessionManager
 from catalog.ui.web import PACKAGE, LoginRequired, UIError, login_required_handler, ui_error_handler
 
-PAGES = (login.router, overview.router, schema.router, history.router, policy.router, lineage.router)
+PAGES = (login.router, overview.router, schema.router, history.router, policy.router, lineage.router, domains.router)
 
 
 def mount(app: FastAPI) -> None:

@@ -266,7 +266,11 @@ def rule_summary(rule: dict[str, Any] | None) -> str:
         return f"consent ≥{level}: {rule_summary(rule['with_consent'])} / {rule_summary(rule['without_consent'])}"
     params = rule.get("params") or {}
     shown = ", ".join(f"{k}={_short(v)}" for k, v in sorted(params.items()))
-    return f"{rule.get('treatment')}" + (f" ({shown})" if shown else "")
+    text = f"{rule.get('treatment')}" + (f" ({shown})" if shown else "")
+    exemption = rule.get("exemption")
+    if isinstance(exemption, dict):  # a PII field kept in clear: show why and who allowed it
+        text += f" [exempt: {_short(exemption.get('reason'))} by {exemption.get('by') or '?'}]"
+    return text
 
 
 def _short(value: Any) -> str:

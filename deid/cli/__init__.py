@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error, 3 a se
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 from functools import cached_property
@@ -14,6 +15,7 @@ from functools import cached_property
 import click
 
 from deid import __version__
+from deid.domains import DomainSource
 from deid.errors import DeidError
 from deid.settings import Settings, load_settings
 
@@ -30,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "policy": "deid.cli.policy:policy",
     "produce": "deid.cli.produce:produce",
     "reidentify": "deid.cli.reidentify:reidentify",
+    "risk": "deid.cli.risk:risk",
     "stack": "deid.cli.stack:stack",
     "subject": "deid.cli.subject:subject",
     "tail": "deid.cli.tail:tail_command",
@@ -48,6 +51,25 @@ class DeidContext:
         settings = load_settings()
         configure_logging(settings.log_level)
         return settings
+
+    @cached_property
+    def domains(self) -> DomainSource:
+        """The catalog's domains (workers, inference, policy commands): cached, an unknown name asks again."""
+        # start-up: the catalog client is loaded only by commands that read domains
+        from catalog.client import CatalogClient
+        from catalog.domain_api import CatalogDomains
+
+        return CatalogDomains(connect=lambda: CatalogClient.from_settings(self.settings, retries=2, timeout=15))
+
+    @cached_property
+    def domains_or_seed(self) -> DomainSource:
+        """The catalog's domains, else the seed (deid/domains.yaml + DEID_CONFIG): for producers, topic
+        creation and listings, which may run before or away from the catalog."""
+        # start-up: as above
+        from deid.domains import FallbackDomains, load_registry
+
+        warn = logging.getLogger("deid.domains").warning
+        return FallbackDomains(self.domains, load_registry(self.settings), warn=warn)
 
 
 class LazyGroup(click.Group):

@@ -9,7 +9,15 @@ from typing import Any
 
 import click
 
+from batch.job import execute_batch, prepare_batch
+from batch.lineage import record_batch_lineage
+from catalog.client import CatalogUnavailable
 from deid.cli import DeidContext, pass_deid
+from deid.domains import load_registry
+from deid.errors import ConfigError
+from pipelines.catalog_binding import CatalogPolicySource, catalog_client, pii_tags
+from pipelines.policy_source import FilePolicySource
+from schema_inference.spark import spark_session
 
 FORMAT_CHOICES = ("jsonl", "csv", "parquet", "text")
 
@@ -60,12 +68,10 @@ def run(
     Locations, their regions, sides and endpoints: DEID_STORAGE_LOCATIONS; credentials: DEID_S3_ACCESS_KEY,
     DEID_S3_SECRET_KEY.
     """
-    from batch.job import execute_batch, prepare_batch
-    from deid.domains import load_registry
-    from schema_inference.spark import spark_session
 
     settings = deid.settings
-    domain = load_registry(settings).get(domain_name)
+    # The domain comes from where the policy comes from: the catalog, or (policy as code) the config.
+    domain = (deid.domains if policy_file is None else load_registry(settings)).get(domain_name)
     policy, client = _policy(settings, domain_name, policy_file)
     pii = _pii(client, domain.raw_topic, settings.cluster)
     prepared = prepare_batch(  # the region guard, before Spark starts
@@ -79,8 +85,6 @@ def run(
     finally:
         spark.stop()
     if client is not None:
-        from batch.lineage import record_batch_lineage
-
         record_batch_lineage(client, settings, prepared, report)
     if report.exempted and client is not None:
         client.record_audit(
@@ -120,9 +124,6 @@ def run(
 
 def _policy(settings: Any, domain: str, policy_file: Path | None) -> tuple[Any, Any]:
     """(published policy, catalog client or None): from the file, else the catalog's latest published one."""
-    from deid.errors import ConfigError
-    from pipelines.catalog_binding import CatalogPolicySource, catalog_client
-    from pipelines.policy_source import FilePolicySource
 
     client = None
     try:
@@ -144,8 +145,6 @@ def _pii(client: Any, topic: str, cluster: str) -> dict[str, str] | None:
     """The catalog's PII tags of the domain's fields; None (every kept field counts as PII) without a catalog."""
     if client is None:
         return None
-    from catalog.client import CatalogUnavailable
-    from pipelines.catalog_binding import pii_tags
 
     try:
         return pii_tags(client, topic, cluster)

@@ -71,9 +71,8 @@ def infer(
     reader = None
     if input_uri is not None:
         from batch.infer import infer_files
-        from deid.domains import load_registry
 
-        spec = load_registry(deid.settings).get(domain_name)
+        spec = (deid.domains if publish else deid.domains_or_seed).get(domain_name)
 
         def reader(spark, say):  # type: ignore[no-untyped-def]
             return infer_files(deid.settings, spec, spark, input_uri, sample=sample, progress=say)
@@ -87,6 +86,7 @@ def infer(
         max_events=max_events,
         thresholds=thresholds_from(min_share, min_share_with_name),
         publish=publish,
+        domains=deid.domains if publish else deid.domains_or_seed,
     )
     print_summary(outcome.result, outcome.domain)
     if outcome.report is None:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.domains import load_registry
 from deid.errors import DeidError
 from deid.output import print_table
 
@@ -33,7 +32,7 @@ def init(deid: DeidContext) -> None:
 
     keystore = open_keystore(deid.settings)
     try:
-        results = init_keys(keystore, load_registry(deid.settings).names)
+        results = init_keys(keystore, deid.domains_or_seed.registry().names)
     finally:
         keystore.close()
     rows = [
@@ -99,7 +98,7 @@ def rotate(deid: DeidContext, domain_name: str | None) -> None:
     keystore = open_keystore(settings)
     try:
         if domain_name is not None:
-            names = [encrypt_key_name(load_registry(settings).get(domain_name).name)]
+            names = [encrypt_key_name(deid.domains_or_seed.get(domain_name).name)]
         else:
             names = sorted({k.name for k in keystore.list_keys() if k.name.startswith(encrypt_key_name(""))})
         current = []

@@ -86,16 +86,19 @@ def run(deid: DeidContext, domain_name: str, policy_file: Path | None, wait_for_
     SIGTERM or Ctrl-C: the batch in hand is finished and committed, then the worker exits 0.
     """
     # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
+    from deid.domains import load_registry
     from pipelines.catalog_binding import catalog_policy_source, lineage_sink
     from pipelines.policy_source import FilePolicySource
     from pipelines.worker import Worker, WorkerOptions
 
     settings = deid.settings
     source = FilePolicySource(policy_file) if policy_file is not None else catalog_policy_source(settings)
+    # The domain comes from where the policy comes from: the catalog, or (policy as code) the config.
+    domains = deid.domains if policy_file is None else load_registry(settings)
     lineage = lineage_sink(settings)
     if wait_for_policy:
         _wait_for_policy(source, domain_name, options["policy_poll_seconds"])
-    worker = Worker(settings, WorkerOptions(domain=domain_name, **options), source, lineage=lineage)
+    worker = Worker(settings, WorkerOptions(domain=domain_name, **options), source, lineage=lineage, domains=domains)
     previous = {sig: signal.signal(sig, lambda *_: worker.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = worker.run()

@@ -42,10 +42,7 @@ def _client(deid: DeidContext) -> Iterator[CatalogClient]:
 
 
 def _domain(deid: DeidContext, name: str) -> Domain:
-    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
-    from deid.domains import load_registry
-
-    return load_registry(deid.settings).get(name)
+    return deid.domains.get(name)
 
 
 def _rule_text(rule: Any) -> str:
@@ -54,7 +51,10 @@ def _rule_text(rule: Any) -> str:
         return ""
     if isinstance(rule, dict) and "treatment" in rule:
         entities = (rule.get("params") or {}).get("entities")
-        return f"{rule['treatment']}({','.join(entities)})" if entities else str(rule["treatment"])
+        text = f"{rule['treatment']}({','.join(entities)})" if entities else str(rule["treatment"])
+        exemption = rule.get("exemption")
+        # A PII field kept in clear shows why, and who allowed it.
+        return f"{text} [exempt: {exemption.get('reason')} — {exemption.get('by') or '?'}]" if exemption else text
     return "consent: " + " / ".join(_rule_text(rule.get(k)) for k in ("with_consent", "without_consent"))
 
 

@@ -12,7 +12,7 @@ from typing import IO
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.domains import Domain, load_registry
+from deid.domains import Domain
 from deid.errors import DeidError
 from deid.kafka import make_producer, reachable_admin
 from deid.settings import Settings
@@ -81,7 +81,7 @@ def produce(
     if consent_ratio is not None and domain_name != "profile":
         raise click.UsageError("--consent-ratio applies to the profile domain only")
     settings = deid.settings
-    domain = load_registry(settings).get(domain_name)
+    domain = deid.domains_or_seed.get(domain_name)  # the catalog's, else the seed: producers may run first
     keyed_by = key_field_for(domain, key_field)
     stats = ProduceStats()
     events: Iterator[OutgoingEvent]

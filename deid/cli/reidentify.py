@@ -45,7 +45,6 @@ def reidentify(
     A value whose subject was erased prints as {"$erased": true}; a token no key opens as {"$undecryptable": "<why>"}.
     """
     # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
-    from deid.domains import load_registry
     from deid.events import EVENT_ID_HEADER
     from deid.kafka import make_producer, make_registry_client, reachable_admin
     from deid.tail import TailOptions, tail
@@ -56,7 +55,7 @@ def reidentify(
     if to_topic and to_stdout:
         raise click.UsageError("--to-topic and --stdout exclude each other")
     settings = deid.settings
-    domain = load_registry(settings).get(domain_name)
+    domain = deid.domains_or_seed.get(domain_name)
     selected = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     keystore = open_keystore(settings)
     client = catalog_client(settings)

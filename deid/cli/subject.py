@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -44,7 +44,6 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
     or already erased); 1 runtime failure (e.g. catalog unreachable: nothing erased); 2 bad option/setting.
     """
     # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
-    from deid.domains import load_registry
     from pipelines.keys import open_keystore
     from pipelines.keys.audit import KeyAudit
     from pipelines.keys.erasure import erase_subject, plan_erasure
@@ -58,7 +57,7 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
     keystore = open_keystore(settings)
     try:
         if domain_name is not None:
-            domain = load_registry(settings).get(domain_name)
+            domain = deid.domains_or_seed.get(domain_name)
             if domain.subject_field is None:
                 raise ConfigError(f"--domain {domain_name}: the domain has no subject field, so no per-subject keys")
             scopes = [domain.name]
@@ -100,7 +99,7 @@ def erase(deid: DeidContext, subject_id: str, domain_name: str | None, reason: s
         keystore.close()
     _show(plan, "erased")
     domains = ", ".join(plan.erased_now)
-    registry = load_registry(settings)
+    registry = deid.domains_or_seed.registry()
     topics = ", ".join(
         registry.get(scope).anonymised_topic if scope in registry.names else f"{scope}-anonymised-data"
         for scope in plan.erased_now
@@ -145,3 +144,72 @@ def _nothing_to_erase(plan: ErasurePlan, scopes: list[str]) -> None:
             "were never encrypted with key_scope: subject)",
             err=True,
         )
+
+
+def _consent_ledger_for(deid: DeidContext, domain_name: str) -> tuple[Any, Any]:
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
+    from pipelines.consent import ConsentLedger
+    from pipelines.keys import open_keystore
+
+    domain = deid.domains_or_seed.get(domain_name)
+    if domain.consent is None or domain.consent.scope != "subject":
+        raise ConfigError(
+            f"--domain {domain_name}: its consent is not subject-level (set consent.scope: subject in the domain)"
+        )
+    keystore = open_keystore(deid.settings)
+    return keystore, ConsentLedger.of(keystore, domain.name)
+
+
+@subject.command("withdraw")
+@click.argument("subject_id")
+@click.option("--domain", "domain_name", required=True, help="The domain whose consent is subject-level.")
+@click.option("--level", type=click.IntRange(0, 1000), default=0, show_default=True, help="The consent level left.")
+@pass_deid
+def withdraw(deid: DeidContext, subject_id: str, domain_name: str, level: int) -> int:
+    """Record SUBJECT_ID's opt-out without an event: every later row is treated at most at --level.
+
+    Running workers apply it from their next batch. Sticky until `deid subject grant`. Exit codes: 0
+    recorded; 2 bad option, or a domain whose consent is per row.
+    """
+    if not subject_id.strip():
+        raise click.BadParameter("the subject id is empty", param_hint="SUBJECT_ID")
+    keystore, ledger = _consent_ledger_for(deid, domain_name)
+    try:
+        ledger.withdraw(subject_id, level)
+    finally:
+        keystore.close()
+    click.echo(f"{domain_name}: consent of the subject capped at level {level} from the next batch on")
+    return 0
+
+
+@subject.command("grant")
+@click.argument("subject_id")
+@click.option("--domain", "domain_name", required=True, help="The domain whose consent is subject-level.")
+@click.option("--reason", required=True, help="Why (e.g. the consent record's id); audited. No personal data.")
+@pass_deid
+def grant(deid: DeidContext, subject_id: str, domain_name: str, reason: str) -> int:
+    """Record SUBJECT_ID's explicit opt-in, newer than any opt-out: rows' own consent decides again.
+
+    Audited in the catalog (SUBJECT_CONSENT_GRANT, with the subject's keyed hash, never the id); if the
+    catalog cannot record it, nothing changes. Exit codes: 0 recorded; 1 catalog unreachable; 2 bad option.
+    """
+    # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
+    from pipelines.keys.audit import KeyAudit
+
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise click.BadParameter(f"give a reason of 1 to {MAX_REASON} characters", param_hint="--reason")
+    keystore, ledger = _consent_ledger_for(deid, domain_name)
+    try:
+        audit = KeyAudit.from_settings(deid.settings, "consent")
+        try:
+            user = audit.check()
+            details = {"domain": domain_name, "subject_ref": ledger.ref(subject_id), "reason": reason}
+            audit.record("SUBJECT_CONSENT_GRANT", details)
+        finally:
+            audit.close()
+        ledger.grant(subject_id)
+    finally:
+        keystore.close()
+    click.echo(f"{domain_name}: the subject's opt-out is lifted (audited as {user}); rows' own consent decides again")
+    return 0

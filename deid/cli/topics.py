@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from deid.cli import DeidContext, pass_deid
-from deid.domains import load_registry
 from deid.kafka import reachable_admin
 from deid.output import print_table
 from deid.topics import create_domain_topics, list_topics
@@ -28,8 +27,8 @@ def create(
     """Create <domain>-raw-data, <domain>-anonymised-data and <domain>-dlq (idempotent)."""
     if bool(names) == all_domains:
         raise click.UsageError("give --domain D (one or more) or --all")
-    registry = load_registry(deid.settings)
-    selected = registry.select(list(names) if names else None)
+    domains = deid.domains_or_seed  # the catalog's, else the seed: topics are often made before the catalog runs
+    selected = [domains.get(n) for n in names] if names else list(domains.registry())
     admin = reachable_admin(deid.settings)
     results = create_domain_topics(admin, selected, partitions, replication_factor)
     print_table(["topic", "status", "partitions"], [(r.topic, r.status, r.partitions) for r in results])

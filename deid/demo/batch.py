@@ -16,12 +16,22 @@ from typing import Any
 import orjson
 from pydantic import SecretStr
 
+from batch.infer import infer_files
+from batch.job import place, prepare_batch, run_batch
+from batch.store import open_store
+from catalog.client import CatalogClient
 from deid.demo.steps import StepRunner
 from deid.domains import load_registry
 from deid.errors import DeidError
 from deid.policy import Policy
 from deid.regions import RegionGuardError
 from deid.settings import Settings
+from deid.stack.storage import EmbeddedStorage
+from pipelines.catalog_binding import pii_tags
+from producers.clickstream import ClickstreamGenerator
+from producers.memo import MemoGenerator
+from schema_inference.run import run_inference
+from schema_inference.spark import spark_session
 
 MEMOS, CLICKS = 30, 500
 EU_RAW, US_ANON = "s3a://eu-raw/", "s3a://us-anonymised/"
@@ -54,13 +64,6 @@ class BatchDemo:
         self.settings, self.runner, self.master = demo_storage(settings), runner, master
 
     def run(self) -> None:
-        from batch.infer import infer_files
-        from batch.job import prepare_batch, run_batch
-        from catalog.client import CatalogClient
-        from deid.stack.storage import EmbeddedStorage
-        from pipelines.catalog_binding import pii_tags
-        from schema_inference.run import run_inference
-        from schema_inference.spark import spark_session
 
         settings, say = self.settings, self.runner.say
         say(f"storage: {EmbeddedStorage(settings).start(60)}")
@@ -82,7 +85,11 @@ class BatchDemo:
                     if policy is None:
                         raise DeidError(f"domain {domain.name!r} has no published policy; the publish step sets one")
                     pii = pii_tags(client, domain.raw_topic, settings.cluster)
-                    report = run_batch(spark, settings, domain, policy, prefix, f"{US_ANON}{domain.name}/", pii=pii)
+                    try:
+                        report = run_batch(spark, settings, domain, policy, prefix, f"{US_ANON}{domain.name}/", pii=pii)
+                    except RegionGuardError as refused:  # the published policy keeps PII without an exemption
+                        say(f"{domain.name}: not sent to the US bucket: {refused}")
+                        continue
                     c = report.counts
                     say(f"{domain.name}: {c['rows_in']} in, {c['rows_out']} out, {c['quarantined']} quarantined, "
                         f"{len(report.skipped)} file(s) already done (EU → US, policy v{policy.version})")  # fmt: skip
@@ -102,10 +109,6 @@ class BatchDemo:
             spark.stop()
 
     def _write_inputs(self, memo_prefix: str, click_prefix: str) -> None:
-        from batch.job import place
-        from batch.store import open_store
-        from producers.clickstream import ClickstreamGenerator
-        from producers.memo import MemoGenerator
 
         registry = load_registry(self.settings)
         memos = open_store(place(memo_prefix, self.settings, "eu").spec)
@@ -120,8 +123,6 @@ class BatchDemo:
         self.runner.say(f"EU bucket: {MEMOS} memos under {memo_prefix}, {CLICKS} clickstream rows under {click_prefix}")
 
     def _show_pair(self, memo_prefix: str) -> None:
-        from batch.job import place
-        from batch.store import open_store
 
         raw = open_store(place(memo_prefix, self.settings, "eu").spec).read("memo-000.txt").decode()
         out_store = open_store(place(f"{US_ANON}memo/", self.settings, "us").spec)

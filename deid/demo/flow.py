@@ -24,6 +24,7 @@ from typing import Any
 
 from catalog.client import CatalogClient
 from catalog.review import approve_suggestions
+from deid.demo.batch import run_batch_demo
 from deid.demo.report import DomainResult, collect, topic_count
 from deid.demo.steps import StepRunner
 from deid.domains import Domain, load_registry
@@ -194,7 +195,7 @@ class Demo:
             collect(self.settings, domain, self.results[domain.name])
 
     def batch(self) -> None:
-        from deid.demo.batch import run_batch_demo
+        # start-up: boto3, pyarrow and the batch job load only when the batch step runs
 
         run_batch_demo(self.settings, self.runner, self.options.master)
 

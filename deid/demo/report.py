@@ -1,5 +1,6 @@
 """What the demo shows at the end: per domain, one raw event beside its anonymised twin (matched by
-the `event_id` header), and a table of events in/out/DLQ, treatments and seconds."""
+the `event_id` header), and a table of events in/out/DLQ, treatments, seconds and each domain's minimum k
+(k-anonymity of the anonymised topic over the domain's quasi-identifiers; `deid risk DOMAIN` details it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from deid.kafka import make_registry_client
 from deid.output import print_table
 from deid.settings import Settings
 from deid.tail import RegistryAvroDecoder, decode_value, jsonable, read_all
+from pipelines.risk_topic import messages_risk
 
 TWIN_WIDTH = 44
 
@@ -29,6 +31,9 @@ class DomainResult:
     purposes: dict[str, int] = field(default_factory=dict)
     raw_example: dict[str, Any] | None = None
     anonymised_example: dict[str, Any] | None = None
+    min_k: int | None = None
+    """k-anonymity of the anonymised topic over the domain's quasi-identifiers (None: it names none)."""
+    target_k: int | None = None
 
 
 def topic_count(settings: Settings, topic: str) -> int:
@@ -49,6 +54,9 @@ def collect(settings: Settings, domain: Domain, result: DomainResult) -> None:
     out = read_all(settings, domain.anonymised_topic, side="out")
     result.events_in, result.events_out = len(raw), len(out)
     result.dlq = topic_count(settings, domain.dlq_topic)
+    if domain.quasi_identifiers:
+        report = messages_risk(settings, domain, out).report()
+        result.min_k, result.target_k = report.min_k, report.target_k
     decode = RegistryAvroDecoder(lambda: make_registry_client(settings))
     by_id = {_event_id(m): m for m in out}
     for message in raw:
@@ -90,7 +98,8 @@ def print_summary(results: list[DomainResult]) -> None:
             ", ".join(f"{name} {count}" for name, count in r.treatments.items()),
             f"v{r.policy_version}",
             f"{r.seconds:.1f}",
+            "-" if r.min_k is None else f"{r.min_k} (target {r.target_k})",
         ]
         for r in results
     ]
-    print_table(["domain", "events in", "out", "DLQ", "fields by treatment", "policy", "seconds"], rows)
+    print_table(["domain", "events in", "out", "DLQ", "fields by treatment", "policy", "seconds", "min k"], rows)

@@ -38,8 +38,8 @@ GENERALIZE_KINDS: dict[FieldType, tuple[str, ...]] = {
     "long": ("number_bucket",),
     "double": ("number_bucket",),
     "boolean": (),
-    "date": ("date_month",),
-    "timestamp": ("date_month",),
+    "date": ("date_month", "date_year"),
+    "timestamp": ("date_month", "date_year"),
 }
 
 
@@ -87,6 +87,11 @@ def _rule_problems(where: str, path: str, rule: Rule, domain: Domain) -> list[st
     problems = []
     if isinstance(rule, ConsentRule) and domain.consent is None:
         problems.append(f"{where}: a consent rule needs a domain with a consent field")
+    if isinstance(rule, ConsentRule) and any(
+        isinstance(b.params, EncryptParams) and b.params.mode == "fpe" for b in rule.branches()
+    ):
+        # An FPE token looks like a real value: re-identification could not tell it from a value kept in clear.
+        problems.append(f"{where}: encrypt mode fpe cannot be a consent branch; give the field one rule")
     for branch_name, branch in named_branches(rule):
         at = f"{where}{branch_name}"
         allowed = ALLOWED_TREATMENTS[spec.type]
@@ -106,8 +111,8 @@ def _params_problems(rule: TreatmentRule, field_type: FieldType, field_format: s
         kinds = GENERALIZE_KINDS[field_type]
         if params.kind not in kinds:
             return [f"kind: {params.kind!r} does not apply to a {field_type} field; allowed: {', '.join(kinds)}"]
-        if params.kind == "date_month" and not field_format:
-            return ["kind: date_month needs the field's date format in the domain"]
+        if params.kind in {"date_month", "date_year"} and not field_format:
+            return [f"kind: {params.kind} needs the field's date format in the domain"]
         if params.size is not None and field_type in {"int", "long"} and params.size != int(params.size):
             return [f"size: an {field_type} field needs a whole-number bucket size"]
     if isinstance(params, DateShiftParams):

@@ -12,7 +12,9 @@ from deid.errors import ConfigError
 
 TreatmentName = Literal["keep", "drop", "redact", "encrypt", "mask", "date_shift", "generalize", "anonymize_text"]
 TREATMENTS: tuple[str, ...] = TreatmentName.__args__  # type: ignore[attr-defined]
-GeneralizeKind = Literal["date_month", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix", "url_site"]
+GeneralizeKind = Literal[
+    "date_month", "date_year", "number_bucket", "ipv4_24", "ipv6_48", "postcode_prefix", "url_site"
+]
 
 REDACTED_VALUE = "REDACTED_CONTENT"
 REDACTED_FLAG_FIELD = "data_redacted"
@@ -46,12 +48,42 @@ class RedactParams(StrictModel):
     flag: bool = Field(False, description=f"Also set `{REDACTED_FLAG_FIELD}: true` on the record")
 
 
+EncryptMode = Literal["fernet", "deterministic", "fpe"]
+FpeAlphabet = Literal["digits", "alphanumeric"]
+
+
 class EncryptParams(StrictModel):
+    mode: EncryptMode = Field(
+        "fernet",
+        description="fernet: randomised token (default); deterministic: AES-SIV, the same value gives the same "
+        "token (joins work); fpe: FF1 format-preserving, digits stay digits and the length is kept",
+    )
+    alphabet: FpeAlphabet | None = Field(
+        None, description="fpe: the characters encrypted (others, like dashes, stay in place); default digits"
+    )
     key_scope: Literal["shared", "subject"] = Field(
         "shared",
         description="shared: the domain's key (rotatable); subject: one key per data subject, "
         "so erasing it crypto-shreds that person's values",
     )
+
+    @model_validator(mode="after")
+    def _mode_parameters(self) -> EncryptParams:
+        if self.alphabet is not None and self.mode != "fpe":
+            raise ValueError("alphabet: applies only to mode fpe")
+        if self.mode == "fpe" and self.key_scope == "subject":
+            # A format-preserving token has no room for a key id, so the subject's key could not be found.
+            raise ValueError("key_scope: mode fpe uses the domain's key; use mode deterministic for per-subject keys")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the anonymised schema documents this encryption (`encrypt`, `encrypt(fpe-digits)`, …)."""
+        if self.mode == "fernet":
+            return "encrypt"
+        if self.mode == "fpe":
+            return f"encrypt(fpe-{self.alphabet or 'digits'})"
+        return "encrypt(deterministic)"
 
 
 class MaskParams(StrictModel):
@@ -78,7 +110,8 @@ class DateShiftParams(StrictModel):
 
 class GeneralizeParams(StrictModel):
     kind: GeneralizeKind = Field(
-        description="date_month: first day of the month; number_bucket: lower bound of a bucket of `size`; "
+        description="date_month: first day of the month; date_year: first day of the year; "
+        "number_bucket: lower bound of a bucket of `size`; "
         "ipv4_24 / ipv6_48: network address; postcode_prefix: first `length` characters; "
         "url_site: the URL's site only (scheme://host/: user info, path, query and fragment removed)"
     )

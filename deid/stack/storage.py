@@ -5,7 +5,7 @@ storage is configured. The binary is what scripts/install-minio built (DEID_DATA
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,7 +31,7 @@ class MinioServer:
     data_dir: Path
     port: int
     access_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     name: str = "minio"
     console_port: int | None = None
     """MinIO always serves a console too; default: the API port + 1."""
@@ -111,6 +111,8 @@ class EmbeddedStorage:
         endpoints = _loopback_endpoints(parse_locations(settings.storage_locations))
         if endpoints and not (settings.s3_access_key and settings.s3_secret_key):
             raise StackError("DEID_S3_ACCESS_KEY and DEID_S3_SECRET_KEY must be set for the embedded storage")
+        if len(settings.s3_access_key) < 3 or len(settings.s3_secret_key.get_secret_value()) < 8:
+            raise StackError("MinIO needs DEID_S3_ACCESS_KEY of 3+ and DEID_S3_SECRET_KEY of 8+ characters")
         root = (settings.data_dir / "minio").resolve()
         return [
             MinioServer(

@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 
 from catalog.client import CatalogClient, CatalogError
-from deid.domains import load_registry
+from catalog.domain_api import CatalogDomains
+from deid.domains import FallbackDomains, load_registry
 from deid.errors import DeidError
 from deid.settings import Settings
 from deid.stack.process import ManagedProcess, StackError, tail_lines
@@ -31,7 +32,10 @@ class PipelineWorkers:
         return "one de-identification worker per domain with a published policy"
 
     def _domains(self) -> list[str]:
-        return load_registry(self.settings).names
+        """The catalog's domains (a domain added there gets a worker at the next `deid stack up`), else the seed
+        (to stop workers while the catalog is down)."""
+        catalog = CatalogDomains(connect=lambda: CatalogClient.from_settings(self.settings, retries=2))
+        return FallbackDomains(catalog, load_registry(self.settings)).registry().names
 
     def process(self, domain: str) -> ManagedProcess:
         run_dir = (self.settings.data_dir / "pipelines").resolve()

@@ -138,6 +138,11 @@ class LocalKeystore(Keystore):
     def close(self) -> None:
         self._engine.dispose()
 
+    @property
+    def engine(self) -> Engine:
+        """The keystore's database, for state kept beside the keys (the subject consent ledger)."""
+        return self._engine
+
     # --- shared keys ---
 
     def ensure(self, name: str, kind: KeyKind) -> KeyInfo:

@@ -1,5 +1,7 @@
 """encrypt: a Fernet token in an envelope that names its key, reversible by `deid reidentify`.
 
+Modes (`params.mode`): fernet (here), deterministic (AES-SIV) and fpe (FF1): see `encrypt_modes.py`.
+
 Token envelope (what the anonymised record holds):  `<key-id>:<fernet-token>`
   key-id        the keystore id of the key used: `k…` a domain's shared key, `s…` one subject's key
   fernet-token  a standard Fernet token (url-safe base64); `Fernet(key).decrypt(token)` gives the
@@ -19,6 +21,15 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from deid.policy import EncryptParams
 from pipelines.keys.base import DataKey, Keystore, KeystoreError, encrypt_key_name
 from pipelines.transforms.base import FieldContext, FieldFunction, Transform, TreatmentError, as_text
+from pipelines.transforms.encrypt_modes import (
+    SIV_MARKER,
+    compile_deterministic,
+    compile_deterministic_per_subject,
+    compile_fpe,
+    siv_for,
+    siv_open,
+    siv_token,
+)
 from pipelines.transforms.fastcrypto import FastFernet
 
 ENVELOPE_SEPARATOR = ":"
@@ -33,6 +44,12 @@ class Encrypt(Transform):
 
     def compile(self, params: EncryptParams, field: FieldContext) -> FieldFunction:  # type: ignore[override]
         path = field.path
+        if params.mode == "fpe":
+            return compile_fpe(params, field)
+        if params.mode == "deterministic":
+            if params.key_scope == "subject":
+                return compile_deterministic_per_subject(field, _subject_cache(field))
+            return compile_deterministic(field)
         if params.key_scope == "subject":
             return _subject_scoped(field)
         name = encrypt_key_name(field.domain.name)
@@ -71,14 +88,22 @@ class SubjectKeyCache:
         self.keystore, self.scope, self.maxsize, self.ttl, self.clock = keystore, scope, maxsize, ttl, clock
         self.used = False
         """Set when an encrypt rule compiled against this cache (the plan primes only caches in use)."""
-        self.entries: dict[str, tuple[str, Callable[[bytes], bytes], float]] = {}
-        """subject → (envelope prefix, encrypt function, expiry on `clock`)."""
+        self.entries: dict[str, tuple[str, Callable[[bytes], bytes], float, bytes]] = {}
+        """subject → (envelope prefix, encrypt function, expiry on `clock`, key material)."""
 
     def get(self, subject: str) -> tuple[str, Callable[[bytes], bytes]]:
         entry = self.entries.get(subject)
         if entry is None or entry[2] < self.clock():
             return self._store({subject: self.keystore.subject_key(self.scope, subject)})[subject]
         return entry[0], entry[1]
+
+    def material(self, subject: str) -> tuple[str, bytes]:
+        """(key id, key material) of the subject's current key (deterministic mode derives from it)."""
+        entry = self.entries.get(subject)
+        if entry is None or entry[2] < self.clock():
+            self._store({subject: self.keystore.subject_key(self.scope, subject)})
+            entry = self.entries[subject]
+        return entry[0][: -len(ENVELOPE_SEPARATOR)], entry[3]
 
     def prime(self, subjects: Collection[str]) -> int:
         """Make sure every subject has a fresh entry; the number of subjects fetched from the keystore."""
@@ -94,7 +119,7 @@ class SubjectKeyCache:
         for subject, key in keys.items():
             prefix, encrypt = key.key_id + ENVELOPE_SEPARATOR, FastFernet(key.material).encrypt
             entries.pop(subject, None)  # re-inserted at the end: eviction goes oldest first
-            entries[subject] = (prefix, encrypt, expires)
+            entries[subject] = (prefix, encrypt, expires, key.material)
             stored[subject] = (prefix, encrypt)
         while len(entries) > self.maxsize:
             del entries[next(iter(entries))]
@@ -107,10 +132,16 @@ class SubjectKeyCache:
         return f"SubjectKeyCache(scope={self.scope!r}, entries={len(self.entries)})"
 
 
-def _subject_scoped(field: FieldContext) -> FieldFunction:
-    path = field.path
+def _subject_cache(field: FieldContext) -> SubjectKeyCache:
+    """The plan's per-subject key cache (or one of this rule's own), marked in use so the plan primes it."""
     cache = field.subject_keys if field.subject_keys is not None else SubjectKeyCache(field.keystore, field.domain.name)
     cache.used = True
+    return cache
+
+
+def _subject_scoped(field: FieldContext) -> FieldFunction:
+    path = field.path
+    cache = _subject_cache(field)
     entries, clock, load = cache.entries, cache.clock, cache.get  # bound once: this runs per record
 
     def encrypt_for_subject(value: Any, subject: Any) -> str:
@@ -153,6 +184,11 @@ class TokenDecryptor:
         A bare token (no key id) is tried against every key of `fallback_key_name` (MultiFernet).
         """
         key_id, token = split_envelope(envelope)
+        if key_id is not None and token.startswith(SIV_MARKER):
+            try:
+                return siv_open(siv_for(self._keystore.by_id(key_id).material), token)
+            except ValueError:
+                raise TokenError(f"the token does not decrypt with key {key_id!r}") from None
         if key_id is None:
             if fallback_key_name is None:
                 raise TokenError("the token carries no key id")
@@ -170,6 +206,8 @@ class TokenDecryptor:
         """Re-encrypt a shared-key token under the current key of `key_name` (MultiFernet.rotate)."""
         key_id, token = split_envelope(envelope)
         current = self._keystore.current(key_name)
+        if key_id is not None and token.startswith(SIV_MARKER):  # deterministic: re-seal under the current key
+            return siv_token(siv_for(current.material), current.key_id, self.decrypt(envelope))
         old = (
             self._fernet(key_id)
             if key_id

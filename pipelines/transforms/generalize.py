@@ -1,6 +1,7 @@
 """generalize: a coarser value of the same kind (idempotent: generalising twice changes nothing).
 
 date_month       first day of the month (time 00:00:00), in the field's format
+date_year        first day of the year (1 January, 00:00:00): a date of birth becomes a birth year
 number_bucket    lower bound of the bucket of width `size` (ints stay ints)
 ipv4_24          the /24 network address (192.0.2.77 → 192.0.2.0)
 ipv6_48          the /48 network address (2001:db8:1:2::5 → 2001:db8:1::)
@@ -30,8 +31,8 @@ class Generalize(Transform):
 
     def compile(self, params: GeneralizeParams, field: FieldContext) -> FieldFunction:  # type: ignore[override]
         path = field.path
-        if params.kind == "date_month":
-            return _date_month(DateCodec(field.spec.format or ""), path)
+        if params.kind in {"date_month", "date_year"}:
+            return _date_month(DateCodec(field.spec.format or ""), path, year=params.kind == "date_year")
         if params.kind == "number_bucket":
             assert params.size is not None
             return _number_bucket(params.size, field.spec.type in {"int", "long"}, path)
@@ -45,7 +46,9 @@ class Generalize(Transform):
         return _prefix(params.length, path)
 
 
-def _date_month(codec: DateCodec, path: str) -> FieldFunction:
+def _date_month(codec: DateCodec, path: str, year: bool = False) -> FieldFunction:
+    first = {"month": 1, "day": 1} if year else {"day": 1}
+
     def to_month(value: Any, _subject: Any) -> str:
         if not isinstance(value, str):
             raise TreatmentError(path, f"expected a date string, got a {type(value).__name__}")
@@ -53,7 +56,7 @@ def _date_month(codec: DateCodec, path: str) -> FieldFunction:
             parsed = codec.parse(value)
         except ValueError as exc:
             raise TreatmentError(path, str(exc)) from None
-        return codec.format_date(parsed.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+        return codec.format_date(parsed.replace(**first, hour=0, minute=0, second=0, microsecond=0))
 
     return to_month
 

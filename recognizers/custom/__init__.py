@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer
 
+from recognizers.custom.addresses import PostalAddressRecognizer
 from recognizers.custom.calibrated import CalibratedNhsRecognizer
-from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer
+from recognizers.custom.cards import CustomCreditCardRecognizer, ImeiRecognizer, PaymentCardRecognizer
+from recognizers.custom.names import PersonNameRecognizer
 from recognizers.custom.national_ids import BsnRecognizer, NirRecognizer, PeselRecognizer, SteuerIdRecognizer
+from recognizers.custom.nrp import NrpRecognizer
 from recognizers.custom.offline import OfflineEmailRecognizer
 from recognizers.custom.phone import EuPhoneRecognizer
 from recognizers.custom.vat import EuVatRecognizer
@@ -26,6 +29,9 @@ CUSTOM_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
         NirRecognizer,
         BsnRecognizer,
         PeselRecognizer,
+        PersonNameRecognizer,
+        PostalAddressRecognizer,
+        NrpRecognizer,
     )
 }
 """Entity name -> recognizer class, added beside Presidio's built-ins."""
@@ -34,6 +40,7 @@ REPLACED_BUILTINS: dict[str, type[EntityRecognizer]] = {
     "PhoneRecognizer": EuPhoneRecognizer,
     "EmailRecognizer": OfflineEmailRecognizer,
     "NhsRecognizer": CalibratedNhsRecognizer,
+    "CreditCardRecognizer": PaymentCardRecognizer,
 }
 """Presidio built-in name -> the class deid uses instead (same entity: wider coverage, offline, or
 a score that matches what its check proves)."""

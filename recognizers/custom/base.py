@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 _SEPARATORS = re.compile(r"[\s.\-/]")
 
@@ -47,3 +47,22 @@ class CheckedPatternRecognizer(PatternRecognizer):
         if not self.is_valid(self.compact(pattern_text)):
             return False
         return True if self.CONCLUSIVE else None
+
+
+def finding(
+    recognizer: EntityRecognizer, entity: str, start: int, end: int, score: float, explanation: str
+) -> RecognizerResult:
+    """A result of one of deid's own (non-pattern) recognizers, with its explanation and metadata."""
+    return RecognizerResult(
+        entity_type=entity,
+        start=start,
+        end=end,
+        score=score,
+        analysis_explanation=AnalysisExplanation(
+            recognizer=recognizer.name, original_score=score, textual_explanation=explanation
+        ),
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+        },
+    )

@@ -22,14 +22,24 @@ from typing import ClassVar
 
 import phonenumbers
 from phonenumbers import Leniency, NumberParseException
-from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from recognizers.custom.base import finding
 
 # National-format regions, most likely first (the first valid one names the region in the explanation).
 EU_REGIONS = (
     "DE", "FR", "GB", "IT", "ES", "NL", "PL", "BE", "AT", "PT", "SE", "DK", "FI", "IE", "CZ", "GR", "HU",
     "RO", "SK", "SI", "HR", "BG", "LT", "LV", "EE", "LU", "MT", "CY", "CH", "NO", "US",
 )  # fmt: skip
+# Where else deid's users' customers live and call from; tried after the EU for national numbers.
+WORLD_REGIONS = (
+    "CA", "AU", "NZ", "IN", "PK", "BD", "JP", "KR", "CN", "SG", "PH", "BR", "MX", "AR", "ZA", "NG", "KE",
+    "GH", "EG", "MA", "TR", "IL", "AE", "SA", "UA",
+)  # fmt: skip
+# North American numbers as people write them, valid or not (fictional 555 numbers, made-up exchanges):
+# (415) 555-0132, 415-555-0132, 415.555.0132, 1-415-555-0132. Three-three-four digits is no date shape.
+_NANP_SHAPE = re.compile(r"^(?:\+?1[-. ])?(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}$")
 _DATE_LIKE = re.compile(r"^\s*(\d{1,4})([-./])\d{1,2}\2\d{1,4}\s*$|^\s*\d{1,2}:\d{2}(:\d{2})?\s*$")
 _PHONE_SHAPED = re.compile(r"^\s*(\(|0)|\d[\s\-./]\d|\)")
 _MIN_DIGITS = 6
@@ -77,16 +87,17 @@ class EuPhoneRecognizer(LocalRecognizer):
 
     ENTITY = "PHONE_NUMBER"
     INTERNATIONAL_VALID = 0.6
-    INTERNATIONAL_POSSIBLE = 0.4
+    INTERNATIONAL_POSSIBLE = 0.5
     NATIONAL_FORMATTED = 0.45
     NATIONAL_BARE = 0.3
+    SHAPED = 0.5
     CONTEXT: ClassVar[tuple[str, ...]] = (
         "phone", "telephone", "tel", "mobile", "cell", "call", "number", "fax", "whatsapp", "reach",
         "contact", "ring", "sms", "telefon", "handy", "rufnummer", "téléphone", "portable", "numéro",
         "telefono", "cellulare", "teléfono", "móvil", "telefoon", "mobiel", "komórka", "numer",
     )  # fmt: skip
 
-    def __init__(self, supported_language: str = "en", regions: tuple[str, ...] = EU_REGIONS) -> None:
+    def __init__(self, supported_language: str = "en", regions: tuple[str, ...] = EU_REGIONS + WORLD_REGIONS) -> None:
         self.regions = regions
         super().__init__(
             supported_entities=[self.ENTITY],
@@ -111,9 +122,14 @@ class EuPhoneRecognizer(LocalRecognizer):
                 continue
             for match in phonenumbers.PhoneNumberMatcher(run.group(), self.regions[0], leniency=Leniency.POSSIBLE):
                 start, end = run.start() + match.start, run.start() + match.end
+                raw = match.raw_string
+                if raw.startswith("(") and raw.count("(") > raw.count(")"):
+                    start, raw = start + 1, raw[1:]  # "(+44 20 7946 0321)": the bracket is punctuation
+                if raw.endswith(")") and raw.count(")") > raw.count("("):
+                    end, raw = end - 1, raw[:-1]
                 if _glued(text, start, end):
                     continue
-                judged = self._judge(match.raw_string)
+                judged = self._judge(raw)
                 if judged is not None:
                     results.append(self._result(start, end, *judged))
         return results
@@ -136,6 +152,8 @@ class EuPhoneRecognizer(LocalRecognizer):
                 if _PHONE_SHAPED.search(written):
                     return self.NATIONAL_FORMATTED, f"valid {region} national number"
                 return self.NATIONAL_BARE, f"bare digits valid as a {region} national number"
+        if _NANP_SHAPE.match(written):
+            return self.SHAPED, "written as a North American number"
         return None
 
     def _judge_international(self, written: str) -> tuple[float, str] | None:
@@ -151,16 +169,4 @@ class EuPhoneRecognizer(LocalRecognizer):
         return None
 
     def _result(self, start: int, end: int, score: float, explanation: str) -> RecognizerResult:
-        return RecognizerResult(
-            entity_type=self.ENTITY,
-            start=start,
-            end=end,
-            score=score,
-            analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=score, textual_explanation=explanation
-            ),
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
-        )
+        return finding(self, self.ENTITY, start, end, score, explanation)

@@ -1,9 +1,9 @@
 """Fixed word lists for the NER corpus: things Faker does not generate, and the negatives.
 
 Negatives (TV and film titles, channels, products, genres) are written into the text but never labelled:
-the model must learn that "Barry" in "watched Barry on HBO" is a show, not a person. Titles are split into
-a shared core (the ones real deid data carries, e.g. the seed channel events) plus extras per split, so the
-held-out split also contains titles the model never saw.
+the model must learn that "Barry" in "watched Barry on HBO" is a show, not a person. Titles are split per
+split, so the held-out split contains titles the model never saw; none is a demo, producer, test or
+evaluation title (a test checks it).
 """
 
 from __future__ import annotations
@@ -96,47 +96,52 @@ ORG_SUFFIXES: dict[str, tuple[str, ...]] = {
     "pl_PL": ("Sp. z o.o.", "S.A.", "Grupa"),
 }
 
-# Titles that read like person names: the mistake the original demo made ("Barry", "Andi Mack").
-NAME_LIKE_TV_CORE: tuple[str, ...] = (
-    "Barry", "Andi Mack", "Ted Lasso", "Hannah Montana", "Frasier", "Columbo", "Monk", "Dexter", "Seinfeld",
-    "Roseanne", "Ally McBeal", "Veronica Mars", "Lucifer", "Sherlock", "Luther", "Wednesday",
-)  # fmt: skip
+# Titles that read like person names: the mistake the original demo made. None of these is a title of the
+# demo, the producers, the tests or the independent evaluation set (tests/unit/test_eval_leakage.py): the
+# demo's "Barry is a show" answer must come from the field's structure, not from having seen the title.
 NAME_LIKE_TV_TRAIN: tuple[str, ...] = (
-    "Jessica Jones", "Luke Cage", "Sabrina", "Lizzie McGuire", "Murphy Brown", "Becker", "Matlock", "Kojak",
-    "Magnum", "Doc Martin", "Maigret", "Wallander", "Montalbano", "Derrick", "Bosch", "Reacher", "Jack Ryan",
-    "Loki", "Poldark", "Vera", "Marcella", "Lupin", "Emily in Paris", "Hank Zipzer", "Kim Possible",
-    "Gilmore Girls", "Arthur", "Fleabag", "Miranda", "Dr. Quinn", "Jessie", "Zoey 101", "Anne with an E",
+    "Sabrina", "Murphy Brown", "Matlock", "Kojak", "Magnum", "Montalbano", "Reacher", "Loki", "Poldark",
+    "Marcella", "Hank Zipzer", "Kim Possible", "Gilmore Girls", "Arthur", "Fleabag", "Miranda", "Dr. Quinn",
+    "Jessie", "Zoey 101", "Anne with an E", "Ironside", "Quincy", "Rhoda", "Benson", "Webster",
+    "Punky Brewster", "Blossom", "Hazel", "Petrocelli", "Banacek", "Barnaby Jones", "Hart to Hart",
+    "Mannix", "Baretta", "Kolchak", "Dangerfield", "Pulaski", "Boon", "Van der Valk", "Schimanski", "Stubbe",
+    "Navarro", "Julie Lescaut", "Nestor Burma", "Louis la Brocante", "Capitaine Marleau", "Candice Renoir",
+    "Astrid et Raphaëlle", "Fireman Sam", "Postman Pat", "Noddy", "Caillou", "Ojciec Mateusz", "Rita",
 )  # fmt: skip
 NAME_LIKE_TV_HELDOUT: tuple[str, ...] = (
-    "Hawkeye", "Bones", "Rebus", "Bergerac", "Endeavour", "Martin", "Reba", "Raven", "Ellen", "Cheers",
+    "Hawkeye", "Bones", "Rebus", "Bergerac", "Endeavour", "Reba", "Raven", "Ellen", "Cheers",
     "Jane the Virgin", "Maude", "Moesha", "Ramy", "Atypical", "Daredevil",
 )  # fmt: skip
 OTHER_TV_TRAIN: tuple[str, ...] = (
-    "9-1-1", "The Crown", "Breaking Bad", "Stranger Things", "Dark", "Money Heist", "The Office", "Friends",
-    "Succession", "The Bear", "Severance", "Chernobyl", "Babylon Berlin", "Line of Duty", "Top Gear",
-    "Bluey", "Peppa Pig", "Gomorrah", "Borgen", "The Bridge", "Call the Midwife", "Tatort", "Doctor Who",
-    "Game of Thrones", "The Mandalorian", "Squid Game", "Black Mirror", "Mad Men", "Lost", "Euphoria",
-    "Ozark", "Narcos", "Elite", "Vikings", "The Witcher", "Downton Abbey", "Peaky Blinders", "Gotham",
-    "Miami Vice", "Chicago Fire", "Dallas", "Fargo", "Midsomer Murders", "Brooklyn Nine-Nine",
+    "Friends", "The Bear", "Severance", "Chernobyl", "Line of Duty", "Bluey", "Peppa Pig", "Gomorrah",
+    "The Bridge", "Call the Midwife", "The Mandalorian", "Squid Game", "Black Mirror", "Mad Men", "Lost",
+    "Euphoria", "Ozark", "Narcos", "Elite", "Vikings", "The Witcher", "Downton Abbey", "Peaky Blinders",
+    "Gotham", "Miami Vice", "Chicago Fire", "Dallas", "Fargo", "Midsomer Murders", "Brooklyn Nine-Nine",
+    "Spiral", "Engrenages", "The Tunnel", "Bodyguard", "Utopia", "Skins", "Misfits", "Sherwood", "Industry",
+    "Suburra", "Deutschland 83", "Unorthodox", "Call My Agent!", "Les Revenants", "Forbrydelsen",
+    "Follow the Money", "Occupied", "Trapped", "Beforeigners", "Mammon", "Emmerdale", "EastEnders",
+    "Hollyoaks", "Neighbours", "Home and Away", "Mocro Maffia", "Klan", "M jak miłość",
 )  # fmt: skip
 OTHER_TV_HELDOUT: tuple[str, ...] = (
-    "The Wire", "Sopranos", "Shetland", "Happy Valley", "Broadchurch", "Dark Matter", "Skam", "La Casa de Papel",
+    "The Wire", "Sopranos", "Shetland", "Happy Valley", "Broadchurch", "Dark Matter", "Skam",
     "The Killing", "Baptiste", "Slow Horses", "Derry Girls", "Paris Police 1900", "Berlin Station",
 )  # fmt: skip
 
 NAME_LIKE_FILMS_TRAIN: tuple[str, ...] = (
-    "Forrest Gump", "Jerry Maguire", "Annie Hall", "Amélie", "Erin Brockovich", "Juno", "Rocky", "Hugo",
-    "Carol", "Paddington", "Shrek", "Rebecca", "Matilda", "Jackie Brown", "Napoleon Dynamite", "Ray", "Ali",
-    "Elvis", "Oppenheimer", "Joker", "Lincoln", "Judy", "Annie", "Michael Clayton", "Donnie Darko",
-    "Billy Elliot", "Lady Bird", "Mary Poppins", "Coco", "Moana", "Alfie", "Patton",
+    "Hugo", "Rebecca", "Mr. Deeds", "Ali", "Elvis", "Lincoln", "Judy", "Annie", "Michael Clayton",
+    "Donnie Darko", "Lady Bird", "Mary Poppins", "Coco", "Moana", "Alfie", "Patton", "Amadeus", "Marty",
+    "Laura", "Gilda", "Harvey", "Shane", "Tootsie", "Mrs. Doubtfire", "Edward Scissorhands",
+    "Thelma & Louise", "Bonnie and Clyde", "Jules et Jim", "Fanny and Alexander", "Zorba the Greek",
+    "Muriel's Wedding", "Nanny McPhee", "Mary and Max", "Ed Wood", "Johnny English", "Kramer vs. Kramer",
+    "Bernie", "Jojo Rabbit", "Frida",
 )  # fmt: skip
 NAME_LIKE_FILMS_HELDOUT: tuple[str, ...] = (
     "Frances Ha", "Harry Potter", "Bridget Jones's Diary", "Rudy", "Tár", "Gandhi", "Spencer", "Jackie",
 )  # fmt: skip
 OTHER_FILMS: tuple[str, ...] = (
-    "Inception", "Titanic", "Casablanca", "Notting Hill", "In Bruges", "Manchester by the Sea", "Dune",
-    "Parasite", "Toy Story", "Frozen", "The Matrix", "Jaws", "Alien", "Gladiator", "Up", "Barbie",
-    "Interstellar", "The Godfather", "Good Bye Lenin!", "Run Lola Run", "Cinema Paradiso",
+    "Casablanca", "Notting Hill", "In Bruges", "Manchester by the Sea", "Toy Story", "The Matrix", "Jaws",
+    "Alien", "Up", "Good Bye Lenin!", "Run Lola Run", "Vertigo", "Psycho", "Amour", "Whiplash",
+    "Arrival", "Memento", "Goodfellas", "Jurassic Park", "Skyfall", "Ratatouille", "Wall-E",
 )  # fmt: skip
 
 CHANNELS: tuple[str, ...] = (
@@ -160,7 +165,7 @@ PRODUCTS: tuple[str, ...] = (
 # Capitalised words that are also given names; they open sentences in the negative templates.
 NAME_LIKE_WORDS: tuple[str, ...] = (
     "Will", "Hope", "Grace", "Faith", "Joy", "Mark", "Bill", "Rose", "Amber", "Summer", "Sky", "Art", "Chase",
-    "Pat", "Sue", "Rob", "Frank", "June", "Victor", "Ray", "Dawn", "Holly", "Ivy", "Iris", "Guy",
+    "Pat", "Sue", "Rob", "Frank", "June", "Victor", "Dawn", "Holly", "Ivy", "Iris", "Guy",
 )  # fmt: skip
 
 TICKET_PREFIXES: tuple[str, ...] = ("TCK", "INC", "CASE", "SR", "ORD", "REQ", "CRM")

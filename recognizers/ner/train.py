@@ -142,8 +142,9 @@ def _epochs(
             f"(PERSON {dev['PERSON']['f1']:.4f}, LOCATION {dev['LOCATION']['f1']:.4f}), "
             f"{speed:.0f} words/s, {time.perf_counter() - started:.0f}s in all",
         )
-        if time.perf_counter() > deadline:
-            # A guard for slow machines; a run it stops depends on machine speed, so meta.json says so.
+        if epoch < options.max_epochs and time.perf_counter() > deadline:
+            # A guard for slow machines; a run it cuts short depends on machine speed, so meta.json says so
+            # (after the last epoch there is nothing to cut: the model is the same on any machine).
             _log(options, f"stopping after epoch {epoch}: --max-minutes {options.max_minutes} reached")
             run.stopped_by_clock = True
             break
@@ -173,7 +174,7 @@ def _meta(options: TrainOptions, result: TrainResult) -> dict[str, Any]:
             "epochs_run": result.epochs,
             "best_epoch": result.best_epoch,
             "stopped_by_max_minutes": result.stopped_by_clock,
-            "seconds": result.seconds,
+            # No wall-clock figure here: the same --seed and options must write the same bytes.
             "skipped_docs": result.skipped_docs,
             "templates": {split: len(template_set(split).all()) for split in ("train", "test")},
             "history": result.history,

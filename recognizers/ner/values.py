@@ -66,7 +66,6 @@ class ValueFactory:
             self.fakers[locale] = faker
         heldout = split == "test"
         self.tv_titles = (
-            *lexicon.NAME_LIKE_TV_CORE,
             *(lexicon.NAME_LIKE_TV_HELDOUT if heldout else _dev_part(lexicon.NAME_LIKE_TV_TRAIN, split)),
             *(lexicon.OTHER_TV_HELDOUT if heldout else lexicon.OTHER_TV_TRAIN),
         )
@@ -75,10 +74,10 @@ class ValueFactory:
             *lexicon.OTHER_FILMS,
         )
         every_title = (
-            *lexicon.NAME_LIKE_TV_CORE, *lexicon.NAME_LIKE_TV_TRAIN, *lexicon.NAME_LIKE_TV_HELDOUT,
+            *lexicon.NAME_LIKE_TV_TRAIN, *lexicon.NAME_LIKE_TV_HELDOUT,
             *lexicon.NAME_LIKE_FILMS_TRAIN, *lexicon.NAME_LIKE_FILMS_HELDOUT, *lexicon.NAME_LIKE_WORDS,
         )  # fmt: skip
-        # A bare field value "Barry" is a show; bare person names never collide with a title.
+        # A bare field value that is a title is a show; bare person names never collide with a title.
         self.title_words = {t.lower() for t in every_title}
         self.locale = lexicon.LOCALES[0]
         self.slots: dict[str, Callable[[], Pieces]] = {

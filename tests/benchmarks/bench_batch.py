@@ -133,6 +133,7 @@ def _batch_runs(ctx: BenchContext, settings: Settings, spark: Any, rows: int, me
                 "rows_per_s": round(count / watch.seconds, 1),
                 "quarantined": report.counts["quarantined"],
             }
+            progress(f"{name}: {result[name]}")  # figures as they come: the whole bench takes a while
         result["scaling_2x"] = round(result["clickstream_2x"]["seconds"] / result["clickstream_1x"]["seconds"], 3)
         progress(f"batch run memos: {memo_count:,} documents")
         with Stopwatch() as watch:

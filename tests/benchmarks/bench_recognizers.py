@@ -25,9 +25,11 @@ from recognizers import MIN_SCORE, analyze_values, build_analyzer, engine_choice
 from recognizers.custom import CUSTOM_RECOGNIZERS
 from recognizers.evaluation import ALL, Span, result_spans, score_spans, score_table
 from tests.benchmarks.common import BenchContext, Stopwatch, peak_rss_mb, print_table, progress
+from tests.eval.generator import labelled_texts
+from tests.eval.score import score_analyzer
 
 NAME = "recognizers"
-DESCRIPTION = "recognizer P/R/F1 per entity (memos + tricky set) and texts/s, single call vs batched"
+DESCRIPTION = "recognizer P/R/F1 per entity: independent set (tests/eval) beside memos and the tricky set; texts/s"
 
 REPO = Path(__file__).resolve().parents[2]
 TRICKY = REPO / "tests" / "data" / "recognizers" / "tricky.jsonl"
@@ -88,6 +90,24 @@ def accuracy(analyzer: AnalyzerEngine, labelled: Labelled, entities: Sequence[st
     }
 
 
+def independent_accuracy(analyzer: AnalyzerEngine, labelled: Labelled) -> dict[str, Any]:
+    """Binary token recall/precision/F2 and per-entity token-level P/R/F1 (presidio-research's measure)."""
+    figures = score_analyzer(analyzer, labelled, MIN_SCORE)
+    b = figures["binary"]
+    print(
+        f"binary 'is this token personal data': recall {b['recall']:.3f}  "
+        f"precision {b['precision']:.3f}  F2 {b['f2']:.3f}"
+    )
+    print(f"PERSON names hidden, listed in the gazetteers vs not: {figures['person_recall_listed_vs_unlisted']}")
+    rows = [
+        [e, t["precision"], t["recall"], t["f1"], figures["per_entity_spans"].get(e, {}).get("f1"), t["support"]]
+        for e, t in figures["per_entity_tokens"].items()
+        if t["support"]
+    ]
+    print_table(["entity", "token P", "token R", "token F1", "span F1", "tokens"], rows)
+    return figures
+
+
 def speed(analyzer: AnalyzerEngine, texts: list[str], repeats: int = 2) -> dict[str, float | int]:
     def rate(run: Callable[[], object]) -> float:
         # Best of `repeats`: the machine is shared, the slower runs measure the neighbours.
@@ -128,6 +148,15 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     if memos is not None:
         print(f"\nmemos ({len(memos)}), engine {configured.kind}")
         result["accuracy"]["memos"] = accuracy(analyzer, memos, MEMO_ENTITIES)
+    independent = labelled_texts(ctx.count(1500, 60), 20240)
+    print(
+        f"\nindependent set ({len(independent)} texts, tests/eval: written apart from training), "
+        f"engine {configured.kind}"
+    )
+    result["accuracy"]["independent"] = independent_accuracy(analyzer, independent)
+    if memos is not None:
+        print("\nin-distribution (memo generator) beside it, same token-level measure")
+        result["accuracy"]["memos_token_level"] = independent_accuracy(analyzer, memos)
     tricky_entities = sorted({s[2] for _, spans in tricky for s in spans} | set(CUSTOM_RECOGNIZERS))
     print(f"\ntricky set ({len(tricky)}), engine {configured.kind}")
     result["accuracy"]["tricky"] = accuracy(analyzer, tricky, tricky_entities)

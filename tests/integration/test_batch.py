@@ -15,14 +15,21 @@ import pyarrow.parquet as pq
 import pytest
 from cryptography.fernet import Fernet
 
+from batch.infer import infer_files
 from batch.job import run_batch
+from batch.store import S3Store, StoreSpec
 from deid.domains import load_registry
 from deid.policy import Policy
 from deid.regions import RegionGuardError
+from deid.settings import Settings
+from deid.stack import services
+from deid.stack.process import free_port
+from deid.stack.storage import EmbeddedStorage
 from pipelines.keys import KeyErasedError, open_keystore
 from pipelines.transforms.encrypt import TokenDecryptor
+from schema_inference.run import run_inference
 from tests.conftest import REPO, deid_env, run_deid
-from tests.integration.minio_support import Regions, minio_regions
+from tests.integration.minio_support import MINIO, Regions, minio_regions
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -269,9 +276,6 @@ def test_cli_refuses_raw_egress_with_exit_2_naming_rule_and_regions(regions: Reg
 def test_infer_from_a_bucket_prefix_gives_the_domain_a_schema_tags_and_a_draft(
     regions: Regions, spark: Any, tmp_path: Path
 ) -> None:
-    from batch.infer import infer_files
-    from schema_inference.run import run_inference
-
     settings = _settings(regions, tmp_path)
     raw = regions.store("s3a://eu-raw/infer/")
     rows = _click_rows(0, 60)
@@ -329,3 +333,28 @@ def test_cli_run_records_regions_and_lineage_in_the_catalog(
     assert (target["attributes"]["region"], target["attributes"]["side"]) == ("us", "anonymised")  # type: ignore[index]
     out_cluster = client.find_entity("deid_kafka_cluster", "eu-anonymised")
     assert out_cluster is not None and out_cluster["attributes"]["region"] == "us"
+
+
+def test_stack_storage_starts_one_minio_per_region_endpoint_and_creates_the_buckets(tmp_path: Path) -> None:
+    if not MINIO.is_file():
+        pytest.skip("MinIO is not installed; run scripts/install-minio")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "minio").symlink_to(MINIO)
+    eu, us = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
+    locations = [
+        {"name": "eu-raw", "uri": "s3a://eu-raw/", "region": "eu", "side": "raw", "endpoint": eu},
+        {"name": "us-anon", "uri": "s3a://us-anon/", "region": "us", "side": "anonymised", "endpoint": us},
+    ]
+    keys = {"s3_access_key": "deid-k", "s3_secret_key": "s3cret-key"}
+    settings = Settings(data_dir=tmp_path, storage_locations=locations, **keys)  # type: ignore[arg-type]
+    assert [s.name for s in services(settings)][:2] == ["kafka", "storage"]
+    storage = EmbeddedStorage(settings)
+    try:
+        started = storage.start(60)
+        assert "minio-eu" in started and "minio-us" in started
+        assert storage.status()[0] is True
+        S3Store(StoreSpec("s3a://us-anon/", us, "deid-k", "s3cret-key")).write("probe", b"x")  # bucket exists
+        assert storage.start(60).count("running on") == 2  # a second start leaves them running
+    finally:
+        storage.stop()
+    assert storage.status()[0] is False

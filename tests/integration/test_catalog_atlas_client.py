@@ -61,7 +61,7 @@ def _typedefs(suffix: str) -> AtlasTypesDef:
                 }),
             ],
             "classificationDefs": [
-                AtlasClassificationDef({"name": tag, "superTypes": ["PII"], "attributeDefs": []}),
+                AtlasClassificationDef({"name": tag, "superTypes": ["deid_PII"], "attributeDefs": []}),
             ],
         }
     )  # fmt: skip
@@ -75,7 +75,7 @@ def test_official_atlas_client_round_trip(atlas: AtlasClient) -> None:
     assert {d.name for d in created.entityDefs} == {table, column}
     entity_def = atlas.typedef.get_entitydef_by_name(table)
     assert entity_def.superTypes == ["DataSet"] and "rows" in {a.name for a in entity_def.attributeDefs}
-    assert atlas.typedef.get_classificationdef_by_name(tag).superTypes == ["PII"]
+    assert atlas.typedef.get_classificationdef_by_name(tag).superTypes == ["deid_PII"]
     assert atlas.typedef.type_with_name_exists(column) and not atlas.typedef.type_with_name_exists("nope_nope")
     all_defs = atlas.typedef.get_all_typedefs(SearchFilter({"params": {"type": "entity"}}))
     assert table in {d.name for d in all_defs.entityDefs}

@@ -51,13 +51,13 @@ def test_roles(catalog: CatalogServer) -> None:
     assert steward.post(f"{catalog.url}{ENTITY}", json=body).status_code == 200
     guid = steward.post(f"{catalog.url}{ENTITY}", json=body).json()["guidAssignments"]["-1"]
     assert viewer.get(f"{catalog.url}{ENTITY}/guid/{guid}").status_code == 200
-    check_error(viewer.post(f"{catalog.url}{ENTITY}/guid/{guid}/classifications", json=[{"typeName": "PII"}]), 403,
+    check_error(viewer.post(f"{catalog.url}{ENTITY}/guid/{guid}/classifications", json=[{"typeName": "deid_PII"}]), 403,
                 "ATLAS-403-00-001")  # fmt: skip
     check_error(viewer.delete(f"{catalog.url}{ENTITY}/guid/{guid}"), 403, "ATLAS-403-00-001")
 
     typedef = {"enumDefs": [{"name": f"e_{token()}", "elementDefs": [{"value": "A"}]}]}
     check_error(steward.post(f"{catalog.url}/api/atlas/v2/types/typedefs", json=typedef), 403, "ATLAS-403-00-001")
-    check_error(steward.delete(f"{catalog.url}/api/atlas/v2/types/typedef/name/PII"), 403, "ATLAS-403-00-001")
+    check_error(steward.delete(f"{catalog.url}/api/atlas/v2/types/typedef/name/deid_PII"), 403, "ATLAS-403-00-001")
     assert admin.post(f"{catalog.url}/api/atlas/v2/types/typedefs", json=typedef).status_code == 200
     check_error(steward.get(f"{catalog.url}{USERS}"), 403, "ATLAS-403-00-001")
 
@@ -113,13 +113,13 @@ def test_entity_audit_trail(catalog: CatalogServer) -> None:
     steward.post(f"{catalog.url}{ENTITY}", json={"entity": topic(name, description="v2")})  # no change, no event
     steward.post(
         f"{catalog.url}{ENTITY}/guid/{guid}/classifications",
-        json=[{"typeName": "PII", "attributes": {"status": "suggested"}}],
+        json=[{"typeName": "deid_PII", "attributes": {"status": "suggested"}}],
     )
     steward.put(
         f"{catalog.url}{ENTITY}/guid/{guid}/classifications",
-        json=[{"typeName": "PII", "attributes": {"status": "confirmed"}}],
+        json=[{"typeName": "deid_PII", "attributes": {"status": "confirmed"}}],
     )
-    steward.delete(f"{catalog.url}{ENTITY}/guid/{guid}/classification/PII")
+    steward.delete(f"{catalog.url}{ENTITY}/guid/{guid}/classification/deid_PII")
     steward.delete(f"{catalog.url}{ENTITY}/guid/{guid}")
 
     viewer = catalog.http("viewer")
@@ -176,7 +176,8 @@ def test_audit_feed_and_recorded_actions(catalog: CatalogServer) -> None:
     assert later == {"events": [], "next": feed["next"]}
     by_action = viewer.get(f"{catalog.url}{AUDIT}", params={"since": start, "action": "REIDENTIFY"}).json()["events"]
     assert any(e["entityGuid"] == guid for e in by_action)
-    typedef_events = viewer.get(f"{catalog.url}{AUDIT}", params={"action": "TYPE_DEF_CREATE", "typeName": "PII"}).json()
+    created = {"action": "TYPE_DEF_CREATE", "typeName": "deid_PII"}
+    typedef_events = viewer.get(f"{catalog.url}{AUDIT}", params=created).json()
     assert typedef_events["events"][0]["user"] == "deid-bootstrap"
 
     check_error(
@@ -195,7 +196,7 @@ def test_atlas_client_paths_with_stray_slashes(catalog: CatalogServer) -> None:
     ]
     tagged = admin.post(
         f"{catalog.url}{ENTITY}/bulk//classification",
-        json={"classification": {"typeName": "PII"}, "entityGuids": [guid]},
+        json={"classification": {"typeName": "deid_PII"}, "entityGuids": [guid]},
     )
     assert tagged.status_code == 204, tagged.text
     check_error(admin.get(f"{catalog.url}/api/atlas/v2/nothing-here"), 404, "ATLAS-404-00-004")

@@ -81,11 +81,11 @@ def test_client_round_trip(catalog: CatalogServer) -> None:
         field, [classification("USER_ID", confidence=0.9, source="detected", status="suggested")]
     )
     client.upsert_classifications(
-        field, [classification("USER_ID", confidence=0.95, source="detected"), classification("PII")]
+        field, [classification("USER_ID", confidence=0.95, source="detected"), classification("deid_PII")]
     )
     tags = {c["typeName"]: c["attributes"] for c in client.get_classifications(field)}
-    assert set(tags) == {"USER_ID", "PII"} and tags["USER_ID"]["confidence"] == 0.95
-    client.remove_classification(field, "PII")
+    assert set(tags) == {"USER_ID", "deid_PII"} and tags["USER_ID"]["confidence"] == 0.95
+    client.remove_classification(field, "deid_PII")
     assert client.get_classification(field, "USER_ID")["attributes"]["status"] == "suggested"
     client.classify_entities(classification("NON_PII"), [assigned_guid(result, "-11")])  # type: ignore[list-item]
 
@@ -133,7 +133,7 @@ def test_client_typedefs_and_errors(catalog: CatalogServer) -> None:
     assert admin.ensure_typedefs(types) == [name]
     assert admin.ensure_typedefs(types) == []
     assert admin.get_entity_def(name)["superTypes"] == ["DataSet"]
-    assert admin.get_classification_def("PII")["name"] == "PII"
+    assert admin.get_classification_def("deid_PII")["name"] == "deid_PII"
     assert name in {d["name"] for d in admin.get_typedefs(type="entity")["entityDefs"]}
     with pytest.raises(Conflict) as conflict:
         admin.create_typedefs(types)

@@ -24,7 +24,7 @@ from tests.integration.test_catalog_cli import _env, serving
 
 TIGHT = LoginPolicy(
     window_seconds=60,
-    per_user=Limit(free=2, lock_after=4, lock_seconds=3, max_backoff=1),
+    per_user=Limit(free=1, lock_after=4, lock_seconds=3, max_backoff=1),
     per_address=Limit(free=1000, lock_after=10_000, lock_seconds=3),
 )
 

@@ -72,3 +72,20 @@ def test_quick_search(catalog: CatalogServer) -> None:
     posted = http.post(url, json={"query": topic, "typeName": "avro_field", "limit": 5}).json()
     assert [e["typeName"] for e in posted["searchResults"]["entities"]] == ["avro_field"]
     check_error(http.get(url, params={"query": "x", "typeName": "nope"}), 400, "ATLAS-400-00-00A")
+
+
+def test_basic_search_by_term(catalog: CatalogServer) -> None:
+    http, name = catalog.http("steward"), f"Terms{uuid.uuid4().hex[:8]}"
+    url = f"{catalog.url}{GLOSSARY}"
+    glossary = http.post(url, json={"name": name}).json()["guid"]
+    term = http.post(f"{url}/term", json={"name": "Contact", "anchor": {"glossaryGuid": glossary}}).json()["guid"]
+    topic = f"term-{uuid.uuid4().hex[:8]}"
+    made = http.post(f"{catalog.url}{ENTITY}/bulk", json={"entities": schema_with_fields(topic, ["mail", "age"])})
+    mail = made.json()["guidAssignments"]["-10"]
+    assert http.post(f"{url}/terms/{term}/assignedEntities", json=[{"guid": mail}]).status_code == 204
+    search = f"{catalog.url}/api/atlas/v2/search/basic"
+    found = http.post(search, json={"termName": f"Contact@{name}"}).json()["entities"]
+    assert [e["guid"] for e in found] == [mail]
+    typed = http.post(search, json={"typeName": "kafka_topic", "termName": f"Contact@{name}"}).json()["entities"]
+    assert typed == []
+    check_error(http.post(search, json={"termName": "NoSuchTerm@nowhere"}), 400, "ATLAS-400-00-01A", "no glossary")

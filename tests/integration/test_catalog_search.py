@@ -35,7 +35,7 @@ def landscape(catalog: CatalogServer) -> Landscape:
         "user_id": ("USER_ID", 0.95, "confirmed"),
         "email": ("EMAIL_ADDRESS", 0.9, "suggested"),
         "full_name": ("PERSON", 0.6, "suggested"),
-        "notes": ("PII", 0.4, "suggested"),
+        "notes": ("deid_PII", 0.4, "suggested"),
         "tv_show": ("NON_PII", 1.0, "confirmed"),
     }
     for field, (tag, confidence, status) in tags.items():
@@ -231,7 +231,7 @@ def test_basic_search_errors(catalog: CatalogServer) -> None:
     assert posted.status_code == 200, posted.text
     dsl = http.get(f"{catalog.url}{SEARCH}/dsl", params={"query": "from DataSet", "limit": -1, "offset": -1})
     assert dsl.status_code == 200, dsl.text
-    check_error(http.post(url, json={"termName": "glossary"}), 400, "ATLAS-400-00-01A")
+    check_error(http.post(url, json={"termName": "glossary"}), 400, "ATLAS-400-00-01A", "no glossary term")
 
 
 def test_dsl(catalog: CatalogServer, landscape: Landscape) -> None:

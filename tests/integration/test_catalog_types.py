@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
-from tests.catalog_support import CatalogServer
+from sqlalchemy import text
+
+from tests.catalog_support import CatalogServer, start_catalog
 
 TYPES = "/api/atlas/v2/types"
 
@@ -28,12 +31,12 @@ def test_bootstrap_types_are_there(catalog: CatalogServer) -> None:
     names = {h["name"]: h["category"] for h in headers}
     for name in ("Referenceable", "Asset", "DataSet", "Process", "kafka_topic", "avro_schema", "avro_field"):
         assert names[name] == "ENTITY"
-    for name in ("PII", "PERSON", "EMAIL_ADDRESS", "USER_ID", "IBAN_CODE", "US_SSN", "NL_BSN", "NON_PII"):
+    for name in ("deid_PII", "PERSON", "EMAIL_ADDRESS", "USER_ID", "IBAN_CODE", "US_SSN", "NL_BSN", "NON_PII"):
         assert names[name] == "CLASSIFICATION"
     assert names["deid_pipeline"] == names["deid_policy"] == "ENTITY"
     assert names["dataset_process_inputs"] == "RELATIONSHIP"
 
-    pii = http.get(f"{catalog.url}{TYPES}/classificationdef/name/PII").json()
+    pii = http.get(f"{catalog.url}{TYPES}/classificationdef/name/deid_PII").json()
     assert {a["name"] for a in pii["attributeDefs"]} >= {"confidence", "source", "status", "evidence"}
     assert "PERSON" in pii["subTypes"] and "NON_PII" not in pii["subTypes"]
 
@@ -52,7 +55,7 @@ def test_bootstrap_types_are_there(catalog: CatalogServer) -> None:
 
     only_classifications = http.get(f"{catalog.url}{TYPES}/typedefs", params={"type": "classification"}).json()
     assert only_classifications["entityDefs"] == [] and len(only_classifications["classificationDefs"]) > 20
-    pii_family = http.get(f"{catalog.url}{TYPES}/typedefs", params={"supertype": "PII", "type": "classification"})
+    pii_family = http.get(f"{catalog.url}{TYPES}/typedefs", params={"supertype": "deid_PII", "type": "classification"})
     family = {d["name"] for d in pii_family.json()["classificationDefs"]}
     assert "PERSON" in family and "NON_PII" not in family
 
@@ -201,3 +204,56 @@ def test_type_with_instances_cannot_be_deleted(catalog: CatalogServer) -> None:
     assert made.status_code == 200, made.text
     _assert_error(http.delete(f"{catalog.url}{TYPES}/typedef/name/{kind}"), 409, "ATLAS-409-00-002", kind)
     _assert_error(http.delete(f"{catalog.url}{TYPES}/typedef/name/DataSet"), 409, "ATLAS-409-00-002", "DataSet")
+
+
+def test_users_own_pii_classification_does_not_clash_with_deids(tmp_path: Path) -> None:
+    """Atlas's samples define a classification `PII`; deid's supertype is `deid_PII`. While no type is
+    called `PII`, searches for it find deid's tags; once a user defines one, `PII` means theirs."""
+    server = start_catalog(tmp_path / "own-pii")
+    try:
+        http = server.http("admin")
+        field = {"typeName": "avro_field", "attributes": {"qualifiedName": "t-value@eu.mail", "name": "mail"},
+                 "classifications": [{"typeName": "EMAIL_ADDRESS", "attributes": {"confidence": 0.9}}]}  # fmt: skip
+        assert http.post(f"{server.url}/api/atlas/v2/entity", json={"entity": field}).status_code == 200
+        search = f"{server.url}/api/atlas/v2/search/basic"
+        found = http.post(search, json={"typeName": "avro_field", "classification": "PII"}).json()
+        assert [e["displayText"] for e in found["entities"]] == ["mail"]
+        dsl = http.get(f"{server.url}/api/atlas/v2/search/dsl", params={"query": "avro_field isa PII"}).json()
+        assert [e["displayText"] for e in dsl["entities"]] == ["mail"]
+
+        own = http.post(f"{server.url}{TYPES}/typedefs", json={"classificationDefs": [{"name": "PII"}]})
+        assert own.status_code == 200, own.text
+        assert http.post(search, json={"classification": "PII"}).json()["entities"] == []  # theirs, unused
+        ours = http.post(search, json={"typeName": "avro_field", "classification": "deid_PII"}).json()
+        assert [e["displayText"] for e in ours["entities"]] == ["mail"]
+    finally:
+        server.stop()
+
+
+def test_an_old_catalog_is_migrated_to_deid_pii(tmp_path: Path) -> None:
+    """A catalog created before the rename (supertype `PII`, tags stored under it) starts with `deid_PII`."""
+    server = start_catalog(tmp_path / "old")
+    store = server.app_context().store
+    field = {"typeName": "avro_field", "attributes": {"qualifiedName": "old@eu.x", "name": "x"},
+             "classifications": [{"typeName": "deid_PII", "attributes": {"confidence": 0.5}}]}  # fmt: skip
+    assert server.http("admin").post(f"{server.url}/api/atlas/v2/entity", json={"entity": field}).status_code == 200
+    server.stop()
+    with store.engine.begin() as connection:  # put the database back in its pre-rename shape
+        for guid, definition in connection.execute(text("SELECT guid, definition FROM typedefs")).fetchall():
+            connection.execute(text("UPDATE typedefs SET definition = :d, name = CASE WHEN name = 'deid_PII' "
+                                    "THEN 'PII' ELSE name END WHERE guid = :g"),
+                               {"d": definition.replace('"deid_PII"', '"PII"'), "g": guid})  # fmt: skip
+        connection.execute(text("UPDATE classifications SET type_name = 'PII' WHERE type_name = 'deid_PII'"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+    store.dispose()
+    again = start_catalog(tmp_path / "old")
+    try:
+        http = again.http("admin")
+        assert http.get(f"{again.url}{TYPES}/typedef/name/PII").status_code == 404
+        person = http.get(f"{again.url}{TYPES}/classificationdef/name/PERSON").json()
+        assert person["superTypes"] == ["deid_PII"]
+        entity = http.get(f"{again.url}/api/atlas/v2/entity/uniqueAttribute/type/avro_field",
+                          params={"attr:qualifiedName": "old@eu.x"}).json()["entity"]  # fmt: skip
+        assert [c["typeName"] for c in entity["classifications"]] == ["deid_PII"]
+    finally:
+        again.stop()

@@ -8,6 +8,7 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -291,7 +292,7 @@ def test_classification_runs_on_the_executors_and_decides_per_field(kafka: Broke
     produce(kafka, domain, encode(events_for("channel", 120, seed=13)))
     result = infer_domain(kafka.settings, domain, spark, progress=None)
 
-    decisions = classify(spark, result, build_analyzer, progress=None)
+    decisions = classify(spark, result, partial(build_analyzer, kafka.settings), progress=None)
 
     assert decisions["user_id"].entity == "USER_ID" and decisions["user_id"].share == 1.0
     assert decisions["user_id"].analysed == 120

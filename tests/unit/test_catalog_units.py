@@ -62,7 +62,7 @@ def test_registry_resolves_inheritance_and_relationships(registry: TypeRegistry)
     assert {"record", "type", "inputToProcesses"} <= set(field.relationship_attributes)
     assert registry.relationship_attribute(field, "record", "avro_schema").relationship == "avro_record_fields"
     assert registry.is_a("deid_pipeline", "Process") and not registry.is_a("deid_policy", "DataSet")
-    pii = registry.classification_type("PII")
+    pii = registry.classification_type("deid_PII")
     assert pii is not None and {"PERSON", "FREE_TEXT", "USER_ID", "NL_BSN"} <= pii.all_sub_types
     assert "NON_PII" not in pii.all_sub_types
     person = registry.classification_type("PERSON")

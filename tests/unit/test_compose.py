@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import tomllib
 
 import click
 import jsonschema
@@ -30,13 +31,57 @@ def test_compose_validates_against_spec(compose: dict) -> None:
 
 def test_compose_has_the_services(compose: dict) -> None:
     services = compose["services"]
-    assert {"kafka", "schema-registry", "spark-master", "spark-worker", "producer"} <= set(services)
+    assert {"kafka", "spark-master", "spark-worker", "catalog", "init-topics", "init-keys", "producer"} <= set(services)
     workers = {name.removeprefix("pipeline-") for name in services if name.startswith("pipeline-")}
     assert workers == set(load_registry().names), "one worker service per domain"
-    assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    for name in ("kafka", "schema-registry", "spark-master", "producer"):
+    for name in ("kafka", "spark-master", "catalog", "producer"):
         assert "healthcheck" in services[name], name
+
+
+def test_every_service_runs_the_projects_own_image(compose: dict) -> None:
+    """One service builds deid:latest from ./Dockerfile, every other but MinIO runs it; with
+    docker-compose.local.yml MinIO is built from this project too, so no registry is needed."""
+    services = compose["services"]
+    builders = [name for name, service in services.items() if "build" in service]
+    assert builders == ["kafka"], builders
+    assert {service["image"] for service in services.values()} == {"deid:latest", "minio/minio:latest"}
+    local = yaml.safe_load((REPO / "docker-compose.local.yml").read_text())["services"]
+    assert set(local) == {name for name, s in services.items() if s["image"] == "minio/minio:latest"}
+    for service in local.values():  # the override builds MinIO here: no upstream image left
+        assert service["image"] != "minio/minio:latest" and service["build"]["dockerfile"] == "docker/minio/Dockerfile"
+    args = services["kafka"]["build"]["args"]
+    assert args["BASE_IMAGE"].startswith("${DEID_BASE_IMAGE:-debian:bookworm")
+    assert "ARG BASE_IMAGE" in (REPO / "Dockerfile").read_text()
+
+
+def test_health_checks_run_on_podman(compose: dict) -> None:
+    """podman's Docker API splits a CMD health check's arguments at spaces (`python -c "import x; …"` breaks),
+    and compose refuses start_interval for engines older than Docker 25."""
+    for name, service in compose["services"].items():
+        assert "start_interval" not in (service.get("healthcheck") or {}), name
+        test = (service.get("healthcheck") or {}).get("test")
+        if isinstance(test, list) and test and test[0] == "CMD":
+            assert all(" " not in arg for arg in test[1:]), f"{name}: {test}"
+
+
+def _readme_block() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    block = text[text.index("<!-- scripts/test-compose runs the block below") :]
+    block = block[block.index("```bash\n") + len("```bash\n") :]
+    return block[: block.index("```")].splitlines()
+
+
+def test_readme_compose_block_is_what_test_compose_runs(compose: dict) -> None:
+    lines = _readme_block()
+    assert lines[-1] == "docker compose down -v", "scripts/test-compose runs `down -v` itself, after its checks"
+    assert any("kafka-console-consumer" in line for line in lines)
+    assert any("deid tail channel-anonymised-data" in line for line in lines)
+    assert any(line.startswith("docker compose exec spark-master deid infer") for line in lines)
+    for line in lines:
+        words = line.strip().split()
+        if words[:3] == ["docker", "compose", "exec"]:
+            assert words[3] in compose["services"], f"README runs `{line.strip()}`: no service {words[3]}"
 
 
 def _commands(compose: dict) -> list[tuple[str, list[str]]]:
@@ -81,3 +126,12 @@ def test_checker_catches_a_missing_command() -> None:
         _check_cli_accepts(["no-such-group", "run"])
     with pytest.raises(click.ClickException):
         _check_cli_accepts(["topics", "create", "--no-such-option"])
+
+
+def test_dockerfile_copies_every_package() -> None:
+    """The image installs deid from the copied folders: a package pyproject.toml ships must be among them."""
+    include = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    for pattern in include:
+        package = pattern.rstrip("*")
+        assert f"COPY {package} ./{package}\n" in dockerfile, f"Dockerfile does not copy {package}/"

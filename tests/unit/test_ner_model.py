@@ -76,12 +76,9 @@ def test_finds_people_and_places_in_sentences_it_never_saw(nlp: Any, text: str, 
     assert expected <= entities(nlp, text)
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["tv_show: Barry", "tv_show: Andi Mack", "Barry", "Andi Mack", "My kids watched Andi Mack all afternoon."],
-)
-def test_tv_shows_that_look_like_names_are_not_people(nlp: Any, text: str) -> None:
-    assert not [ent for ent in nlp(text).ents if ent.label_ == "PERSON"], text
+# No test that the model alone calls person-like titles "not a person": it used to pass only on titles the
+# model had been trained on (the demo's own). A title next to a name cannot be told apart in one value;
+# the tv_show field's answer comes from structure (schema_inference), not from a memorised title list.
 
 
 def test_the_same_name_is_a_person_in_a_person_context(nlp: Any) -> None:
@@ -106,7 +103,8 @@ def test_word_class_vectors_survive_saving_and_loading(nlp: Any) -> None:
         row = vectors.find(key=get_string_id(text))
         assert row >= 0, text
         assert vectors.data[row][CLASSES.index(expected)] == 1.0, text
-    assert vectors.find(key=get_string_id("Okafor")) == -1  # not in any list: found by context alone
+    assert vectors.find(key=get_string_id("Okafor")) >= 0  # a surname of Faker's yo_NG locale: every locale counts
+    assert vectors.find(key=get_string_id("Zqorblat")) == -1  # in no list: found by context alone
 
 
 def test_lemmas_are_never_empty_so_presidio_context_words_work(nlp: Any) -> None:

@@ -272,7 +272,7 @@ def test_load_from_files(tmp_path: Path) -> None:
 def test_treatment_options_per_field_type() -> None:
     assert [o["treatment"] for o in treatment_options("boolean")] == ["keep", "drop", "redact", "encrypt"]
     date_options = {o["treatment"]: o for o in treatment_options("date")}
-    assert date_options["generalize"]["kinds"] == ["date_month"]
+    assert date_options["generalize"]["kinds"] == ["date_month", "date_year"]
     assert "max_days" in date_options["date_shift"]["params_schema"]["properties"]
     assert "anonymize_text" in ALLOWED_TREATMENTS["text"] and "generalize" not in ALLOWED_TREATMENTS["text"]
     assert set(GENERALIZE_KINDS["string"]) == {"ipv4_24", "ipv6_48", "postcode_prefix", "url_site"}

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from presidio_analyzer import RecognizerResult
 
-from recognizers.evaluation import ALL, Counts, count_entity, result_spans, score_spans, score_table
+from recognizers.evaluation import (
+    ALL,
+    ANY,
+    Counts,
+    count_entity,
+    f_beta,
+    result_spans,
+    score_spans,
+    score_table,
+    token_scores,
+)
 
 
 def test_overlap_and_exact_matching() -> None:
@@ -41,3 +51,17 @@ def test_per_entity_scores_and_micro_average() -> None:
 def test_result_spans_apply_the_score_threshold() -> None:
     results = [RecognizerResult("PHONE_NUMBER", 0, 9, 0.3), RecognizerResult("USER_ID", 10, 20, 0.85)]
     assert result_spans(results, min_score=0.35) == [(10, 20, "USER_ID")]
+
+
+def test_token_scores_binary_and_per_entity() -> None:
+    text = "Call Anna Berg on 0612 345678 today"
+    gold = [(5, 14, "PERSON"), (18, 29, "PHONE_NUMBER")]
+    # "Anna" read as a place, "Berg" missed, the phone found under another entity name, "today" a date.
+    predicted = [(5, 9, "LOCATION"), (18, 29, "IMEI"), (30, 35, "DATE_TIME")]
+    scores = token_scores([(text, gold, predicted)], entities=("PERSON", "PHONE_NUMBER"))
+    assert (scores[ANY].tp, scores[ANY].fp, scores[ANY].fn) == (3, 1, 1)
+    assert (scores["PERSON"].tp, scores["PERSON"].fn) == (0, 2)
+    assert scores["PHONE_NUMBER"].fn == 2
+    aliased = token_scores([(text, gold, predicted)], entities=("PHONE_NUMBER",), aliases={"IMEI": "PHONE_NUMBER"})
+    assert aliased["PHONE_NUMBER"].tp == 2
+    assert round(f_beta(0.5, 1.0), 4) == round(5 * 0.5 / (4 * 0.5 + 1.0), 4)

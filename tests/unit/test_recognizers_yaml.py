@@ -48,7 +48,8 @@ def test_configured_folder_adds_recognizers(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("DEID_RECOGNIZER_DIRS", str(tmp_path / "mine"))
     analyzer = build_analyzer(load_settings(), engine="blank")
     found = entities(analyzer, "Dr. Smit, employee EMP-004211, user-48213")
-    assert found == {"EMPLOYEE_ID": "EMP-004211", "TITLE": "Dr.", "USER_ID": "user-48213"}
+    # PERSON from deid's own name recognizer (a courtesy title before a capitalised word), even without NER.
+    assert found == {"EMPLOYEE_ID": "EMP-004211", "TITLE": "Dr.", "USER_ID": "user-48213", "PERSON": "Smit"}
     # The same folder given as extra_dirs is the same configuration.
     assert build_analyzer(Settings(), engine="blank", extra_dirs=[tmp_path / "mine"]) is analyzer
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from catalog.tags import NON_PII, effective_tag
+from catalog.tags import effective_tag
+from deid.tags import FREE_TEXT, NON_PII, PII, TAGS, TYPES
+from tests.conftest import REPO
 
 
 def tag(name: str, status: str = "suggested", source: str = "detected", confidence: float = 0.5, **extra: object):
@@ -38,3 +40,12 @@ def test_evidence_and_free_text_entities_are_read() -> None:
     result = effective_tag([tag("FREE_TEXT", evidence=evidence, entities=["PERSON", "IBAN_CODE"])])
     assert result.evidence["share"] == 0.8 and result.entities == ["IBAN_CODE", "PERSON"]
     assert effective_tag([tag("PERSON", evidence="{not json")]).evidence == {}
+
+
+def test_every_tag_and_type_name_of_deid_tags_is_a_bootstrap_typedef() -> None:
+    document = json.loads((REPO / "catalog" / "server" / "bootstrap" / "deid.json").read_text())
+    classifications = {d["name"] for d in document["classificationDefs"]}
+    entities = {d["name"] for d in document["entityDefs"]}
+    assert set(TAGS) <= classifications and set(TYPES) == entities
+    subtypes = {d["name"] for d in document["classificationDefs"] if PII in (d.get("superTypes") or [])}
+    assert NON_PII not in subtypes and FREE_TEXT in classifications

@@ -4,7 +4,7 @@
 `atlas_*.json` are Apache Atlas's own models (Apache License 2.0; see
 ../shared/reference/atlas/ in the workspace): the base types deid uses (Referenceable, Asset,
 DataSet, Process and their lineage relationships), the Avro model and `kafka_topic` (with Atlas's
-partitionCount patch applied). `deid.json` holds deid's own: the PII classification with one subtype
+partitionCount patch applied). `deid.json` holds deid's own: the deid_PII classification with one subtype
 per Presidio entity, NON_PII, `deid_pipeline` and `deid_policy`; `deid_regions.json` the region model
 (`deid_storage_location`, `deid_kafka_cluster`: region and side).
 """

@@ -14,6 +14,7 @@ from catalog.server.policies import Version
 from catalog.server.users import Principal
 from catalog.ui.data import rule_summary
 from catalog.ui.pages.schema import domain_of
+from catalog.ui.risk import risk_of
 from catalog.ui.web import back, checked_form, context, page_user, render, steward
 from deid.policy import PolicyChange, diff_policies
 
@@ -42,6 +43,7 @@ def policy_page(request: Request, name: str, principal: Principal = Depends(page
         request,
         "policy.html",
         principal,
+        risk=risk_of(request, domain),
         domain=domain,
         draft=draft,
         latest=latest,

@@ -1,0 +1,251 @@
+"""Re-identification risk of an anonymised stream: k-anonymity over a sliding window of the
+quasi-identifier tuples (what the output holds after treatment, not the raw values).
+
+An equivalence class is the set of records sharing one tuple of quasi-identifier values; its size is
+the k of its records. The report gives the class-size histogram, the minimum k, the share of records
+in classes smaller than the target k, and the prosecutor risk (an attacker who knows a person is in
+the data re-identifies them with probability 1/class size; the worst case is 1/min k). `suggest()`
+says which one-step generalisation of one quasi-identifier raises k most (dob → year, postcode →
+shorter prefix, number → bucket, or dropping it), computed on the same window.
+
+Only counts leave this module: never a quasi-identifier value (metrics, logs, the CLI print sizes).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from deid.domains import Domain
+
+DEFAULT_WINDOW = 10_000
+SIZE_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, None))
+"""Class sizes grouped for the histogram (metrics labels are these bucket names, never values)."""
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+
+Key = tuple[Any, ...]
+
+
+def bucket_name(low: int, high: int | None) -> str:
+    return f"{low}+" if high is None else str(low) if low == high else f"{low}-{high}"
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    quasi_identifiers: tuple[str, ...]
+    target_k: int
+    records: int
+    classes: int
+    min_k: int
+    below_target: int
+    """Records in classes smaller than target_k."""
+    histogram: dict[str, int] = field(default_factory=dict)
+    """Class-size bucket → number of classes of that size."""
+
+    @property
+    def share_below_target(self) -> float:
+        return self.below_target / self.records if self.records else 0.0
+
+    @property
+    def prosecutor_risk(self) -> float:
+        return 1.0 / self.min_k if self.min_k else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "quasi_identifiers": list(self.quasi_identifiers),
+            "target_k": self.target_k,
+            "records": self.records,
+            "classes": self.classes,
+            "min_k": self.min_k,
+            "records_below_target": self.below_target,
+            "share_below_target": round(self.share_below_target, 4),
+            "prosecutor_risk": round(self.prosecutor_risk, 4),
+            "class_sizes": self.histogram,
+        }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    field: str
+    change: str  # "year", "prefix 3", "bucket 10", "drop"
+    min_k: int
+    share_below_target: float
+
+    def text(self) -> str:
+        how = "drop it" if self.change == "drop" else f"generalise to {self.change}"
+        return f"{self.field}: {how} → min k {self.min_k}, {self.share_below_target:.1%} of records below target"
+
+
+def report_of(classes: Mapping[Key, int], quasi_identifiers: Sequence[str], target_k: int) -> RiskReport:
+    sizes = list(classes.values())
+    histogram = {}
+    for low, high in SIZE_BUCKETS:
+        histogram[bucket_name(low, high)] = sum(1 for s in sizes if s >= low and (high is None or s <= high))
+    return RiskReport(
+        quasi_identifiers=tuple(quasi_identifiers),
+        target_k=target_k,
+        records=sum(sizes),
+        classes=len(sizes),
+        min_k=min(sizes, default=0),
+        below_target=sum(s for s in sizes if s < target_k),
+        histogram=histogram,
+    )
+
+
+class RiskWindow:
+    """The last `size` records' quasi-identifier tuples (and at most `max_age` seconds old, if given)."""
+
+    def __init__(
+        self,
+        quasi_identifiers: Sequence[str],
+        target_k: int = 5,
+        size: int = DEFAULT_WINDOW,
+        max_age: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not quasi_identifiers:
+            raise ValueError("a risk window needs at least one quasi-identifier")
+        if size < 1:
+            raise ValueError("the risk window holds at least one record")
+        self.quasi_identifiers, self.target_k = tuple(quasi_identifiers), target_k
+        self.size, self.max_age, self.clock = size, max_age, clock
+        self._getters = [_getter(path) for path in self.quasi_identifiers]
+        self._window: deque[tuple[Key, float]] = deque()
+        self.classes: Counter[Key] = Counter()
+
+    def key(self, record: Mapping[str, Any]) -> Key:
+        return tuple(_hashable(get(record)) for get in self._getters)
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        """Add one anonymised record (the hot path: one tuple, one counter update, maybe one eviction)."""
+        key = self.key(record)
+        self.classes[key] += 1
+        self._window.append((key, self.clock() if self.max_age is not None else 0.0))
+        if len(self._window) > self.size:
+            self._evict_one()
+
+    def observe_all(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            self.observe(record)
+
+    def _evict_one(self) -> None:
+        old, _ = self._window.popleft()
+        left = self.classes[old] - 1
+        if left:
+            self.classes[old] = left
+        else:
+            del self.classes[old]
+
+    def _expire(self) -> None:
+        if self.max_age is None:
+            return
+        cutoff = self.clock() - self.max_age
+        while self._window and self._window[0][1] < cutoff:
+            self._evict_one()
+
+    def __len__(self) -> int:
+        return len(self._window)
+
+    def report(self) -> RiskReport:
+        self._expire()
+        return report_of(self.classes, self.quasi_identifiers, self.target_k)
+
+    def suggest(self) -> list[Suggestion]:
+        """One-step generalisations of each quasi-identifier, best first (reaching target k, keeping the field)."""
+        self._expire()
+        found = []
+        for index, path in enumerate(self.quasi_identifiers):
+            values = [key[index] for key in self.classes]
+            for change, coarsen in _coarsenings(values):
+                merged: Counter[Key] = Counter()
+                for key, count in self.classes.items():
+                    merged[(*key[:index], coarsen(key[index]), *key[index + 1 :])] += count
+                if len(merged) == len(self.classes) and change != "drop":
+                    continue  # changes nothing on this window (e.g. the values are years already)
+                report = report_of(merged, self.quasi_identifiers, self.target_k)
+                found.append(Suggestion(path, change, report.min_k, report.share_below_target))
+        # Reaching the target first; among those a generalisation before dropping the field; then higher k.
+        target = self.target_k
+        return sorted(found, key=lambda s: (s.min_k < target, s.change == "drop", -s.min_k, s.share_below_target))
+
+
+_QUASI_NAMES = re.compile(r"(^|_)(dob|birth|born|gender|sex|post_?code|zip|city|town|age|nationality|ethnic)", re.I)
+
+
+def suggested_quasi_identifiers(domain: Domain) -> list[str]:
+    """Fields that look like quasi-identifiers (date of birth, gender, postcode, city, age, …) by name,
+    plus date fields other than the event time: what a steward should consider naming."""
+    found = []
+    for path, spec in domain.fields.items():
+        if path in (domain.subject_field, domain.event_time_field) or spec.type == "text":
+            continue
+        if _QUASI_NAMES.search(path.rsplit(".", 1)[-1]) or spec.type == "date":
+            found.append(path)
+    return found
+
+
+def risk_window_for(domain: Domain, size: int = DEFAULT_WINDOW) -> RiskWindow | None:
+    """The domain's risk window, or None when it names no quasi-identifiers (or `size` is 0)."""
+    if not domain.quasi_identifiers or size <= 0:
+        return None
+    return RiskWindow(domain.quasi_identifiers, domain.target_k, size)
+
+
+def _coarsenings(values: list[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The generalisations that apply to these values (judged on the window's own values)."""
+    if all(v is None for v in values):
+        return []  # dropped or null already
+    options: list[tuple[str, Callable[[Any], Any]]] = [("drop", lambda _v: None)]
+    texts = [v for v in values if isinstance(v, str)]
+    dated = [v for v in texts if _YEAR.search(v)]
+    if dated and len(dated) >= 0.8 * len(texts) and any(len(v) > 4 for v in dated):
+
+        def year(value: Any) -> Any:
+            match = _YEAR.search(value) if isinstance(value, str) else None
+            return match.group(1) if match else value
+
+        def decade(value: Any) -> Any:
+            match = _YEAR.search(value) if isinstance(value, str) else None
+            return match.group(1)[:3] + "0s" if match else value
+
+        options += [("year", year), ("decade", decade)]
+    elif texts and all(any(c.isdigit() for c in v) for v in texts):  # codes such as postcodes
+        longest = max(len(v) for v in texts)
+        if longest > 1:
+            length = max(1, longest - 1) if longest <= 4 else max(1, longest // 2)
+            options.append((f"prefix {length}", lambda v, n=length: v[:n] if isinstance(v, str) else v))
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers:
+        spread = max(numbers) - min(numbers)
+        width = 10 ** max(1, len(str(int(spread))) - 1) if spread >= 10 else 5
+        options.append((f"bucket {width}", lambda v, w=width: (v // w) * w if isinstance(v, int | float) else v))
+    return options
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def _getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
+    keys = path.split(".")
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda record: record.get(key)
+
+    def nested(record: Mapping[str, Any]) -> Any:
+        value: Any = record
+        for key in keys:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(key)
+        return value
+
+    return nested
