@@ -41,6 +41,9 @@ class RecordingSink:
     def uncovered_fields(self, domain: str, paths: Sequence[str]) -> None:
         self.uncovered.append(list(paths))
 
+    def retry_pending(self) -> None:
+        """Nothing is ever pending: every report is recorded at once."""
+
 
 def test_worker_reports_lineage_and_uncovered_fields_and_fills_purposes(
     kafka: Broker, tmp_path: Path, registry_url: str
