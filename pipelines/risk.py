@@ -81,17 +81,18 @@ class Suggestion:
 
 
 def report_of(classes: Mapping[Key, int], quasi_identifiers: Sequence[str], target_k: int) -> RiskReport:
-    sizes = list(classes.values())
-    histogram = {}
-    for low, high in SIZE_BUCKETS:
-        histogram[bucket_name(low, high)] = sum(1 for s in sizes if s >= low and (high is None or s <= high))
+    by_size = Counter(classes.values())  # few distinct sizes: the passes below are over those, not the classes
+    histogram = {
+        bucket_name(low, high): sum(n for size, n in by_size.items() if size >= low and (high is None or size <= high))
+        for low, high in SIZE_BUCKETS
+    }
     return RiskReport(
         quasi_identifiers=tuple(quasi_identifiers),
         target_k=target_k,
-        records=sum(sizes),
-        classes=len(sizes),
-        min_k=min(sizes, default=0),
-        below_target=sum(s for s in sizes if s < target_k),
+        records=sum(size * n for size, n in by_size.items()),
+        classes=sum(by_size.values()),
+        min_k=min(by_size, default=0),
+        below_target=sum(size * n for size, n in by_size.items() if size < target_k),
         histogram=histogram,
     )
 

@@ -80,6 +80,8 @@ RECORD_KEY = "record_key.default"
 """Keystore secret of the output record keys (keyed hash of the raw key)."""
 MAX_ABORTS_IN_A_ROW = 5
 _KEY_CACHE = 100_000
+RISK_REPORT_SECONDS = 1.0
+"""How often the risk report is recomputed (a pass over the classes): not per batch; once more at the end."""
 
 
 @dataclass
@@ -124,6 +126,7 @@ class Worker:
         self.summary = Summary(self.domain.name)
         self.metrics = PipelineMetrics(self.domain.name)
         self.risk = risk_window_for(self.domain, options.risk_window)
+        self._risk_reported = float("-inf")
         self.catch_up = CatchUp() if options.until_caught_up else None
         self._stopping = False
         self._keystore = keystore
@@ -279,6 +282,8 @@ class Worker:
                         self._batch(messages)
                 except ConsumerFenced as exc:
                     self._replace_consumer(str(exc))
+                if not messages:
+                    self._report_risk()  # idle: the last batches' risk shows within a second
                 self._maybe_switch_policy()
                 self.lineage.retry_pending()
         except KafkaException as exc:  # one line naming the Kafka failure, not an exception class
@@ -318,8 +323,18 @@ class Worker:
             except Exception as exc:
                 log.warning("while closing: %s", type(exc).__name__)
 
+    def _report_risk(self, final: bool = False) -> None:
+        """Summary and metrics get the risk window's report, at most every RISK_REPORT_SECONDS (and when `final`)."""
+        now = time.monotonic()
+        if self.risk is None or (not final and now - self._risk_reported < RISK_REPORT_SECONDS):
+            return
+        self._risk_reported = now
+        self.summary.risk = self.risk.report()
+        self.metrics.set_risk(self.summary.risk)
+
     def _with_risk(self, lineage: PipelineLineage) -> PipelineLineage:
         """The lineage with the risk window's last report (the catalog shows it beside the policy)."""
+        self._report_risk(final=True)
         report = self.summary.risk
         return replace(lineage, risk=report.to_json()) if report is not None and report.records else lineage
 
@@ -501,9 +516,7 @@ class Worker:
         written = {p.name: out_by_topic.get(p.topic, 0) for p in plan.purposes}
         summary.add_batch(records_in, out_by_topic.get(self.domain.anonymised_topic, 0), dlq_by_class, written, skipped)
         self.metrics.batch_committed(records_in, out_by_topic, dlq_by_class, skipped, seconds)
-        if self.risk is not None:
-            summary.risk = self.risk.report()
-            self.metrics.set_risk(summary.risk)
+        self._report_risk()
         if self._first_record is not None:
             summary.seconds = time.perf_counter() - self._first_record
         lags = {}
