@@ -93,7 +93,9 @@ def process_file(
     topics = {plan.topic: MAIN_OUTPUT, **{p.topic: p.name for p in plan.purposes}}
     for start in range(0, len(rows), PREFETCH_CHUNK):
         chunk = rows[start : start + PREFETCH_CHUNK]
-        plan.prefetch_subject_keys(r.record for r in chunk if r.record is not None)
+        records = [r.record for r in chunk if r.record is not None]
+        plan.prefetch_subject_keys(records)
+        plan.prepare_batch(records)  # anonymize_text: one analyzer pass per chunk, as the streaming worker does
         for row in chunk:
             _treat(row, plan, topics, outputs, problems, task.key)
     result.rows_in = len(rows)
