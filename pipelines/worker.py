@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from sqlalchemy.exc import SQLAlchemyError
 
 from deid.domains import Domain, DomainSource, load_registry
 from deid.errors import ConfigError, DeidError
@@ -55,7 +56,7 @@ from pipelines.dlq import (
     event_id_bytes,
 )
 from pipelines.key_watch import SharedKeyWatcher
-from pipelines.keys import Keystore
+from pipelines.keys import Keystore, KeystoreError
 from pipelines.limits import DEFAULT_MAX_RECORD_BYTES, oversize_reason, record_size, resolve_limits
 from pipelines.metrics import MetricsServer, PipelineMetrics
 from pipelines.outputs import ensure_topics, output_topics, partition_count, register_encoders
@@ -80,6 +81,8 @@ RECORD_KEY = "record_key.default"
 """Keystore secret of the output record keys (keyed hash of the raw key)."""
 MAX_ABORTS_IN_A_ROW = 5
 _KEY_CACHE = 100_000
+KEYSTORE_OUTAGES = (SQLAlchemyError, KeystoreError, OSError)
+"""What a keystore that is away raises; anything else is a bug, which stops the worker rather than hold it forever."""
 RISK_REPORT_SECONDS = 1.0
 """How often the risk report is recomputed (a pass over the classes): not per batch; once more at the end."""
 
@@ -402,7 +405,7 @@ class Worker:
         batch waits (read again after a pause), so a record never goes out without its key."""
         try:
             plan.prefetch_subject_keys(record for _, record in decoded)
-        except Exception as exc:  # the keystore's database unreachable, locked, …: wait, never emit
+        except KEYSTORE_OUTAGES as exc:  # the keystore's database unreachable, locked, …: wait, never emit
             rewind(self.consumer, messages)
             self._keystore_wait.failed(exc, len(decoded), lambda: self._stopping)
             return False
