@@ -11,6 +11,7 @@ import pytest
 from deid.settings import Settings
 from schema_inference.spark import spark_session
 from tests.conftest import REPO
+from tests.integration.pipeline_support import registry
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,10 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     session = spark_session(settings, "local[2]")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="module")
+def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real schema registry (the catalog's /registry API) for one test module."""
+    with registry(tmp_path_factory.mktemp("registry")) as url:
+        yield url

@@ -15,16 +15,11 @@ import yaml
 from deid.events import EVENT_ID_HEADER
 from tests.catalog_support import CatalogServer, start_catalog
 from tests.conftest import Broker
-from tests.integration.pipeline_support import PipelineEnv, avro_decoder, headers_of, pipeline_env, read_topic, registry
+from tests.integration.pipeline_support import PipelineEnv, avro_decoder, headers_of, pipeline_env, read_topic
 from tests.integration.test_pipeline_faults import _wait_for
 
 pytestmark = pytest.mark.kafka
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 @pytest.fixture

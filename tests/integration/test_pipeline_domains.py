@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,12 @@ from tests.integration.pipeline_support import (
     headers_of,
     pipeline_env,
     read_topic,
-    registry,
 )
 
 pytestmark = pytest.mark.kafka
 EVENTS = 300
 EXACTLY_ONCE = {"channel", "movie", "profile", "clickstream"}
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 def _effective(rule: Rule, level: int | None) -> str:

@@ -10,7 +10,6 @@ import subprocess
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +27,10 @@ from tests.integration.pipeline_support import (
     headers_of,
     pipeline_env,
     read_topic,
-    registry,
 )
 
 pytestmark = pytest.mark.kafka
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 def _event(**overrides: Any) -> dict[str, Any]:

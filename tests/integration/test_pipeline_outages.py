@@ -36,11 +36,6 @@ from tests.integration.pipeline_support import (
 pytestmark = pytest.mark.kafka
 
 
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
-
 
 def _committed(env: PipelineEnv, partitions: int, group: str | None = None) -> int:
     consumer = make_consumer(env.settings, group or f"deid-pipeline-{env.name}")

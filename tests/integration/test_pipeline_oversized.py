@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -18,15 +17,10 @@ from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_admin, make_producer
 from pipelines.limits import topic_limits
 from tests.conftest import Broker
-from tests.integration.pipeline_support import headers_of, pipeline_env, read_topic, registry
+from tests.integration.pipeline_support import headers_of, pipeline_env, read_topic
 
 pytestmark = pytest.mark.kafka
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 def _allow_large_records(kafka: Broker, topic: str, limit: int) -> None:

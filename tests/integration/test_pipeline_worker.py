@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,16 +18,11 @@ from pipelines.policy_source import PipelineLineage, StaticPolicySource
 from pipelines.worker import Worker, WorkerOptions
 from tests.catalog_support import CatalogServer
 from tests.conftest import Broker, run_deid
-from tests.integration.pipeline_support import headers_of, pipeline_env, read_topic, registry
+from tests.integration.pipeline_support import headers_of, pipeline_env, read_topic
 from tests.integration.test_pipeline_faults import _committed
 
 pytestmark = pytest.mark.kafka
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 class RecordingSink:

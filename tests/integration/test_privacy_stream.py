@@ -5,7 +5,6 @@ with `deid reidentify`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,10 @@ from pipelines.policy_source import StaticPolicySource
 from pipelines.worker import Worker, WorkerOptions
 from tests.catalog_support import CatalogServer
 from tests.conftest import Broker, run_deid
-from tests.integration.pipeline_support import avro_decoder, headers_of, pipeline_env, read_topic, registry
+from tests.integration.pipeline_support import avro_decoder, headers_of, pipeline_env, read_topic
 
 pytestmark = pytest.mark.kafka
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 def _keep_dob_and_gender(document: dict[str, Any]) -> None:

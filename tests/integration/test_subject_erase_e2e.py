@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,12 @@ import pytest
 
 from tests.catalog_support import CatalogServer
 from tests.conftest import Broker, run_deid
-from tests.integration.pipeline_support import PipelineEnv, pipeline_env, registry
+from tests.integration.pipeline_support import PipelineEnv, pipeline_env
 
 pytestmark = pytest.mark.kafka
 EVENTS = 60
 ERASED = {"$erased": True}
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 def per_subject_user_id(document: dict[str, Any]) -> None:

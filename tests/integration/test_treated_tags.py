@@ -6,7 +6,6 @@ worker's re-identification risk reaches the pipeline entity and the policy page.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,12 @@ import yaml
 
 from tests.catalog_support import start_catalog
 from tests.conftest import Broker
-from tests.integration.pipeline_support import pipeline_env, registry
+from tests.integration.pipeline_support import pipeline_env
 
 pytestmark = pytest.mark.kafka
 
 RAW_TAGS = {"name": "PERSON", "ssn_no": "US_SSN", "dob": "DATE_TIME", "evnt_time": "DATE_TIME"}
 
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with registry(tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 def test_anonymised_fields_carry_what_happened_to_them(kafka: Broker, tmp_path: Path, registry_url: str) -> None:
