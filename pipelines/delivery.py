@@ -195,7 +195,9 @@ class ExactlyOnce:
         check_exactly_once(settings)
         self.consumer = consumer
         self.transactional_id = transactional_id(domain, instance_id)
+        self._failures = _Failures()
         tuning = {**_tuning(settings), **(sizes or {}), "transactional.id": self.transactional_id}
+        tuning["on_delivery"] = self._failures
         tuning["transaction.timeout.ms"] = int(TRANSACTION_SECONDS * 1000)
         self._settings, self._tuning = settings, tuning
         self._open = False
@@ -236,6 +238,7 @@ class ExactlyOnce:
 
     def commit(self, offsets: list[TopicPartition]) -> None:
         self.begin()
+        self._abort_if_refused()
         try:
             metadata = self.consumer.consumer_group_metadata()
             self._retrying("sending the offsets", lambda: self.producer.send_offsets_to_transaction(
@@ -245,6 +248,15 @@ class ExactlyOnce:
         except KafkaException as exc:
             self._handle(exc.args[0])
         self._open = False
+
+    def _abort_if_refused(self) -> None:
+        """A batch whose records the broker refused is aborted before its offsets join the transaction
+        (they would only meet the doomed transaction's errors, retried as if the broker were away)."""
+        self.producer.flush(CALL_SECONDS)
+        failures = self._failures.take()
+        if failures:
+            self.abort()
+            raise BatchAborted("; ".join(f"{reason} ({n})" for reason, n in failures.items()))
 
     def _retrying(self, what: str, call: Any) -> None:
         """`call()`, again while it fails with a retriable error (the broker away), for up to RETRY_SECONDS."""

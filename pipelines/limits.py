@@ -32,6 +32,8 @@ CLIENT_MESSAGE_MAX_BYTES = 1_000_000
 """librdkafka's default `message.max.bytes`."""
 BROKER_MESSAGE_MAX_BYTES = 1_048_588
 """Kafka's default `message.max.bytes` (a topic without its own `max.message.bytes` inherits it)."""
+LIBRDKAFKA_MIN_MESSAGE_MAX_BYTES = 1000
+"""The smallest `message.max.bytes` librdkafka accepts (a smaller one fails the client's creation)."""
 FRAMING_BYTES = 512
 """Kept free below a limit for the record and batch framing Kafka adds to key, value and headers."""
 HEADER_FRAMING_BYTES = 8
@@ -75,8 +77,12 @@ class Limits:
         return min([self.client_bytes, *self.by_topic.values()])
 
     def producer_config(self) -> dict[str, int]:
-        """Producer properties that keep every record and every batch within the topics' limits."""
-        return {"message.max.bytes": self.producer_bytes, "batch.size": self.producer_bytes - FRAMING_BYTES}
+        """Producer properties that keep every record and every batch within the topics' limits.
+
+        Within librdkafka's ranges: a topic that takes less than its minimum gets no record at all
+        (`fits` is then below zero: every output goes to the DLQ), so the producer needs no smaller."""
+        producer_bytes = max(self.producer_bytes, LIBRDKAFKA_MIN_MESSAGE_MAX_BYTES)
+        return {"message.max.bytes": producer_bytes, "batch.size": max(1, self.producer_bytes - FRAMING_BYTES)}
 
 
 def topic_limits(admin: AdminClient, topics: Iterable[str], timeout: float = 15.0) -> dict[str, int]:

@@ -67,15 +67,20 @@ def test_worker_reports_lineage_and_uncovered_fields_and_fills_purposes(
     assert len(read_topic(env.settings, recommender)) == qualifying
 
 
-@pytest.mark.parametrize("exactly_once", [False, True], ids=["at-least-once", "exactly-once"])
+# At least once only: under exactly-once this fault also makes the broker refuse the transaction's abort
+# markers, which wedges the coordinator (every later transaction answers CONCURRENT_TRANSACTIONS); the
+# size fault this test used before is now caught by the worker itself (tests/integration/test_pipeline_oversized.py).
+@pytest.mark.parametrize("exactly_once", [False], ids=["at-least-once"])
 def test_unacknowledged_output_is_not_committed_and_the_worker_exits_1(
     kafka: Broker, tmp_path: Path, registry_url: str, exactly_once: bool
 ) -> None:
     env = pipeline_env(kafka, "channel", tmp_path, registry_url)
     admin = make_admin(env.settings)
     admin.delete_topics([env.domain.anonymised_topic])[env.domain.anonymised_topic].result(30)
-    # The broker refuses every anonymised record (larger than 100 bytes): a fault we can cause for real.
-    topic = NewTopic(env.domain.anonymised_topic, 1, 1, config={"max.message.bytes": "100"})
+    # The broker refuses every anonymised record after it left the worker, a fault we can cause for real:
+    # a record stamped (at produce time) earlier than the broker's clock at arrival is invalid here, and
+    # the producer lingers 20 ms before it sends. Sizes are fine, so the worker's own checks pass it.
+    topic = NewTopic(env.domain.anonymised_topic, 1, 1, config={"message.timestamp.before.max.ms": "0"})
     for _ in range(50):  # deletion completes asynchronously
         try:
             admin.create_topics([topic])[env.domain.anonymised_topic].result(30)
