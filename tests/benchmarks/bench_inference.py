@@ -2,23 +2,23 @@
 
 Spark local[2] reads each topic from earliest to latest, every record is profiled, samples are drawn; the
 figure of merit is the 1M/100k time ratio (target < 3). The profiler's own speed (pure Python, one core,
-no Spark) is measured beside it. When `recognizers.build_analyzer` exists, the classification of the sampled
-values (constant work: at most N samples per field) is timed too, and the target is judged on the sum.
+no Spark) is measured beside it. The classification of the sampled values (constant work: at most N samples
+per field) is timed too, and the target is judged on the sum.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from functools import partial
 
 from confluent_kafka.admin import NewTopic
 
 from deid.domains import Domain, load_registry
 from deid.kafka import make_admin, make_producer
 from deid.settings import Settings, load_settings
+from recognizers import build_analyzer
 from schema_inference.job import classify, infer_domain
 from schema_inference.profile import Profile
 from schema_inference.spark import spark_session
@@ -79,14 +79,6 @@ def _profiler_rate(count: int) -> float:
     return count / watch.seconds
 
 
-def analyzer_factory() -> Callable[[], Any] | None:
-    """recognizers.build_analyzer once the recognizers package provides it, else None."""
-    try:
-        return getattr(importlib.import_module("recognizers"), "build_analyzer", None)
-    except ImportError:
-        return None
-
-
 def run(ctx: BenchContext) -> dict[str, object]:
     small, large = ctx.count(100_000, 2_000), ctx.count(1_000_000, 10_000)
     profiler_rate = _profiler_rate(ctx.count(100_000, 2_000))
@@ -96,9 +88,9 @@ def run(ctx: BenchContext) -> dict[str, object]:
     assert jars is not None
     timings: dict[str, dict[str, float]] = {}
     runs: dict[str, list[float]] = {}
-    factory = analyzer_factory()
     with embedded_broker() as broker_settings:
         settings = broker_settings.model_copy(update={"spark_jars_dir": jars.resolve()})
+        factory = partial(build_analyzer, settings)  # the executors' analyzer, from these settings
         domains = {}
         for label, count in (("small", small), ("large", large)):
             domain = Domain(name=f"channel_{label}", **channel.model_dump(exclude={"name"}))
@@ -119,8 +111,7 @@ def run(ctx: BenchContext) -> dict[str, object]:
                     progress(f"inferring {domain.raw_topic} ({count:,} events), run {attempt + 1}")
                     result = infer_domain(settings, domain, spark, progress=None)
                     assert result.events == count and result.fields["date"].format == "%d-%m-%Y"
-                    if factory is not None:
-                        classify(spark, result, factory, progress=None)
+                    classify(spark, result, factory, progress=None)
                     runs.setdefault(label, []).append(result.timings["total"] + result.timings.get("classify", 0))
                     if label not in timings or runs[label][-1] < min(runs[label][:-1]):
                         timings[label] = result.timings

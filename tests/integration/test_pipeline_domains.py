@@ -176,17 +176,20 @@ def _check_memo(env: PipelineEnv, records: dict[str, dict[str, Any]], *rest: Any
 
 
 def _check_profile(env: PipelineEnv, records: dict[str, dict[str, Any]], *rest: Any) -> None:
+    """The reviewed profile policy: name masked and gender dropped for everyone; with consent (the row's and
+    its subject's: an opt-out holds for the person) the birth year and ssn_no, else both scrubbed."""
     opted_out = 0
     for event_id, record in records.items():
         raw = env.raw_values[event_id]
-        if raw["data_share_consent"]:
-            assert record == {**raw, "data_redacted": False}  # opted in: unchanged
-        else:
+        assert "gender" not in record
+        assert record["name"] != raw["name"] and len(record["name"]) == 16  # a keyed pseudonym
+        assert record["evnt_time"] == raw["evnt_time"] and record["data_share_consent"] == raw["data_share_consent"]
+        if record["data_redacted"]:
             opted_out += 1
-            assert record["dob"] == record["ssn_no"] == "REDACTED_CONTENT" and record["data_redacted"] is True
-            assert {k: v for k, v in record.items() if k not in {"dob", "ssn_no", "data_redacted"}} == {
-                k: v for k, v in raw.items() if k not in {"dob", "ssn_no"}
-            }
+            assert record["dob"] == record["ssn_no"] == "REDACTED_CONTENT"
+        else:  # never in clear without the row's own consent
+            assert raw["data_share_consent"] is True
+            assert record["ssn_no"] == raw["ssn_no"] and record["dob"] == f"{raw['dob'][:4]}-01-01"
     assert 0 < opted_out < len(records)
 
 
