@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deid.domains import ConsentSpec
 from pipelines.keys.base import Keystore
+from pipelines.keys.local import create_tables
 from pipelines.transforms.base import as_text
 
 _IN_CHUNK = 500
@@ -46,7 +47,7 @@ class ConsentLedger:
 
     def __init__(self, keystore: Keystore, engine: Engine, scope: str) -> None:
         self.keystore, self.engine, self.scope = keystore, engine, scope
-        metadata.create_all(engine)
+        create_tables(metadata, engine)
         self._refs: dict[str, str] = {}
 
     @classmethod

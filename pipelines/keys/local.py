@@ -109,7 +109,7 @@ class LocalKeystore(Keystore):
     def __init__(self, master: MasterKey, url: str) -> None:
         self._master = master
         self._engine = _engine(url)
-        metadata.create_all(self._engine)
+        create_tables(metadata, self._engine)
         self._cache: dict[str, DataKey] = {}  # shared keys by id (immutable once written)
         self._lock = threading.Lock()
         self._subject_index: bytes | None = None
@@ -398,6 +398,18 @@ class LocalKeystore(Keystore):
             with self._lock:
                 self._cache[row.key_id] = key
         return key
+
+
+SCHEMA_LOCK = 0x6465_6964  # "deid": the advisory lock that serialises creating the keystore's tables
+
+
+def create_tables(tables: MetaData, engine: Engine) -> None:
+    """Create missing tables. On PostgreSQL under an advisory lock: workers starting at once on a new database
+    would otherwise race in CREATE TABLE (a duplicate in pg_type fails all but one)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        tables.create_all(connection)
 
 
 def _engine(url: str) -> Engine:
