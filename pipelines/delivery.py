@@ -19,6 +19,7 @@ rewinds to the batch start and does it again. This needs the raw and the anonymi
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -213,13 +214,14 @@ class ExactlyOnce:
         except KafkaException as exc:
             raise DeidError(f"could not start transactions ({self.transactional_id}): {exc.args[0].str()}") from None
 
-    def _restart(self, error: KafkaError) -> None:
+    def _restart(self, reason: str, purge: bool = True) -> None:
         """After the broker went away mid-transaction, a producer whose transaction is stuck is replaced by a
         new one of the same transactional id (which aborts the open transaction), until the broker answers."""
         log.warning("%s: the transaction did not complete (%s); aborting it with a new producer, the batch will "
-                    "be read again", self.transactional_id, error.str())  # fmt: skip
+                    "be read again", self.transactional_id, reason)  # fmt: skip
         old, self._open = self.producer, False
-        old.purge()
+        if purge:  # not while another thread is blocked inside one of its calls (see _send_offsets)
+            old.purge()
         deadline = time.monotonic() + OUTAGE_SECONDS
         while True:
             try:
@@ -229,7 +231,7 @@ class ExactlyOnce:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
-        raise BatchAborted(error.str())
+        raise BatchAborted(reason)
 
     def begin(self) -> None:
         if not self._open:
@@ -241,13 +243,33 @@ class ExactlyOnce:
         self._abort_if_refused()
         try:
             metadata = self.consumer.consumer_group_metadata()
-            self._retrying("sending the offsets", lambda: self.producer.send_offsets_to_transaction(
-                offsets, metadata, CALL_SECONDS))  # fmt: skip
+            self._send_offsets(offsets, metadata)
             # A retriable commit failure leaves the commit in progress: calling it again completes it.
             self._retrying("committing", lambda: self.producer.commit_transaction(CALL_SECONDS))
         except KafkaException as exc:
             self._handle(exc.args[0])
         self._open = False
+
+    def _send_offsets(self, offsets: list[TopicPartition], metadata: Any) -> None:
+        """send_offsets_to_transaction, bounded by us: librdkafka's call can block past its timeout while the
+        group coordinator is away or was restarted (confluentinc/librdkafka#5456, #5511; seen here after a
+        broker kill -9). Past the bound, the stuck producer is left to its thread and fenced by a new one."""
+        outcome: list[BaseException | None] = []
+
+        def send() -> None:
+            try:
+                self.producer.send_offsets_to_transaction(offsets, metadata, CALL_SECONDS)
+                outcome.append(None)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome.append(exc)
+
+        thread = threading.Thread(target=send, name="deid-send-offsets", daemon=True)
+        thread.start()
+        thread.join(CALL_SECONDS + 5)
+        if thread.is_alive():
+            self._restart(f"sending the offsets blocked for {CALL_SECONDS + 5:g}s", purge=False)
+        if outcome[0] is not None:
+            raise outcome[0]
 
     def _abort_if_refused(self) -> None:
         """A batch whose records the broker refused is aborted before its offsets join the transaction
@@ -282,7 +304,7 @@ class ExactlyOnce:
             self.abort()
             raise BatchAborted(error.str())
         if error.retriable():
-            self._restart(error)
+            self._restart(error.str())
         self._open = False
         if error.fatal():
             raise DeidError(
