@@ -71,9 +71,17 @@ def output_types(rule: Rule, field_type: FieldType) -> list[str]:
 
 
 def anonymised_schema(
-    domain: Domain, policy: Policy, purpose: str | None = None, required_fields: Collection[str] = ()
+    domain: Domain,
+    policy: Policy,
+    purpose: str | None = None,
+    required_fields: Collection[str] = (),
+    fpe_key_id: str | None = None,
 ) -> dict[str, Any]:
-    """The Avro record schema of the main output, or of the named purpose's output."""
+    """The Avro record schema of the main output, or of the named purpose's output.
+
+    `fpe_key_id`: the `fpe.<domain>` key the plan encrypts with, written into the doc of fpe fields
+    (`encrypt(fpe-digits, key k…)`): an FPE token has no room for its key id, so the record's writer
+    schema carries it and re-identification still finds the right key after a rotation."""
     check_policy(policy, domain, f"policy {policy.domain} v{policy.version}")
     chosen = [p for p in policy.purposes if p.name == purpose]
     if purpose is not None and not chosen:
@@ -92,7 +100,7 @@ def anonymised_schema(
             continue  # dropped whatever the consent
         if path not in required_fields and "null" not in types:
             types.insert(0, "null")
-        label = " or ".join(dict.fromkeys(_label(b) for b in branches))
+        label = " or ".join(dict.fromkeys(_label(b, fpe_key_id) for b in branches))
         _place(tree, split_path(path), types, f"{label} (by consent)" if isinstance(rule, ConsentRule) else label)
     fields = _fields(tree, name)
     if flagged:
@@ -106,9 +114,14 @@ def anonymised_schema(
     }
 
 
-def _label(branch: TreatmentRule) -> str:
+def _label(branch: TreatmentRule, fpe_key_id: str | None) -> str:
     """The treatment as the schema documents it; encrypt names its mode (re-identification reads it)."""
-    return branch.params.label if isinstance(branch.params, EncryptParams) else branch.treatment
+    params = branch.params
+    if not isinstance(params, EncryptParams):
+        return branch.treatment
+    if params.mode == "fpe" and fpe_key_id is not None:
+        return f"{params.label[:-1]}, key {fpe_key_id})"
+    return params.label
 
 
 def _place(tree: dict[str, Any], segments: list[tuple[str, bool]], types: list[str], treatment: str) -> None:

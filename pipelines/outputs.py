@@ -31,15 +31,15 @@ def output_topics(policy: Policy, domain: Domain) -> dict[str, str | None]:
 
 
 def register_encoders(
-    policy: Policy, domain: Domain, registry: SchemaRegistryClient
+    policy: Policy, domain: Domain, registry: SchemaRegistryClient, fpe_key_id: str | None = None
 ) -> dict[str, ConfluentAvroEncoder]:
-    """An encoder per output topic, its schema registered under `<topic>-value`."""
+    """An encoder per output topic, its schema registered under `<topic>-value` (naming the FPE key in use)."""
     from confluent_kafka.schema_registry import Schema
     from confluent_kafka.schema_registry.error import SchemaRegistryError
 
     encoders = {}
     for topic, purpose in output_topics(policy, domain).items():
-        schema = anonymised_schema(domain, policy, purpose)
+        schema = anonymised_schema(domain, policy, purpose, fpe_key_id=fpe_key_id)
         subject = f"{topic}-value"
         try:
             schema_id = registry.register_schema(subject, Schema(json.dumps(schema), "AVRO"))

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from fastavro import parse_schema, schemaless_reader
 
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 ERASED = {"$erased": True}
 _ENVELOPE = re.compile(r"^(?:(?:[ks][0-9a-f]{20}:)?gAAAAA[A-Za-z0-9_-]+=*|[ks][0-9a-f]{20}:siv\.[A-Za-z0-9_-]+)$")
 _ENCRYPTED_DOC = re.compile(r"^deid: .*\bencrypt\b")
-_FPE_DOC = re.compile(r"^deid: encrypt\(fpe-(digits|alphanumeric)\)$")  # alone: a consent branch may not be fpe
+# alone: a consent branch may not be fpe; the key id is there when the worker named its FPE key
+_FPE_DOC = re.compile(r"^deid: encrypt\(fpe-(digits|alphanumeric)(?:, key ([ks][0-9a-f]{20}))?\)$")
 
 
 class AuthorizationError(DeidError):
@@ -68,14 +69,21 @@ def encrypted_fields(schema: dict[str, Any], prefix: str = "") -> list[str]:
     return list(encryption_modes(schema, prefix))
 
 
-def encryption_modes(schema: dict[str, Any], prefix: str = "") -> dict[str, str | None]:
-    """Encrypted field path → its FPE alphabet (`digits`, `alphanumeric`), or None for enveloped tokens."""
-    found: dict[str, str | None] = {}
+class FpeField(NamedTuple):
+    """How an fpe field was encrypted: its alphabet, and the key id (None in schemas that predate it)."""
+
+    alphabet: str
+    key_id: str | None
+
+
+def encryption_modes(schema: dict[str, Any], prefix: str = "") -> dict[str, FpeField | None]:
+    """Encrypted field path → its FPE alphabet and key, or None for enveloped tokens (they name their key)."""
+    found: dict[str, FpeField | None] = {}
     for item in schema.get("fields", []):
         path, doc = f"{prefix}{item['name']}", item.get("doc", "")
         if _ENCRYPTED_DOC.match(doc):
             fpe = _FPE_DOC.match(doc)
-            found[path] = fpe.group(1) if fpe else None
+            found[path] = FpeField(fpe.group(1), fpe.group(2)) if fpe else None
         for nested, is_array in _records_in(item["type"]):
             found.update(encryption_modes(nested, f"{path}[]." if is_array else f"{path}."))
     return found
@@ -115,9 +123,9 @@ class Reidentifier:
         self._registry: SchemaRegistryClient | None = None
         self._fallback_key = encrypt_key_name(domain)
         self._keystore, self._domain = keystore, domain
-        self._fpe: dict[str, Callable[[str], str]] = {}  # alphabet → FF1 decryptor (the current fpe key)
+        self._fpe: dict[FpeField, Callable[[Any], Any]] = {}  # (alphabet, key id) → its FF1 decryptor
         self._selected = set(selected) if selected else None
-        self._schemas: dict[int, tuple[Any, dict[str, str | None]]] = {}
+        self._schemas: dict[int, tuple[Any, dict[str, FpeField | None]]] = {}
         self.stats = ReidentifyStats()
 
     def check_fields(self, subject: str) -> list[str]:
@@ -146,17 +154,25 @@ class Reidentifier:
         parsed, paths = self._schema(schema_id)
         record: dict[str, Any] = schemaless_reader(io.BytesIO(raw[5:]), parsed, None)  # type: ignore[assignment]
         self.stats.records += 1
-        for path, alphabet in paths.items():
+        for path, fpe in paths.items():
             if self._selected is None or path in self._selected:
                 self.stats.fields.add(path)
-                decrypt = self._decrypt if alphabet is None else self._fpe_decrypt(alphabet)
+                decrypt = self._decrypt if fpe is None else self._fpe_decrypt(fpe)
                 _update(record, path.replace("[]", "").split("."), decrypt)
         return record
 
-    def _fpe_decrypt(self, alphabet: str) -> Callable[[Any], Any]:
-        if alphabet not in self._fpe:
-            self._fpe[alphabet] = fpe_decryptor(self._keystore, self._domain, alphabet)
-        run = self._fpe[alphabet]
+    def _fpe_decrypt(self, fpe: FpeField) -> Callable[[Any], Any]:
+        if fpe not in self._fpe:
+            self._fpe[fpe] = self._fpe_decryptor(fpe)
+        return self._fpe[fpe]
+
+    def _fpe_decryptor(self, fpe: FpeField) -> Callable[[Any], Any]:
+        try:
+            run = fpe_decryptor(self._keystore, self._domain, fpe.alphabet, fpe.key_id)
+        except KeyErasedError:
+            return self._marked(ERASED, "erased")
+        except KeystoreError as exc:  # an unknown key id: every token of it is unreadable, the rest goes on
+            return self._marked({"$undecryptable": str(exc)}, "undecryptable")
 
         def decrypt(value: Any) -> Any:
             if not isinstance(value, str):
@@ -170,6 +186,17 @@ class Reidentifier:
             return plain
 
         return decrypt
+
+    def _marked(self, marker: dict[str, Any], counter: str) -> Callable[[Any], Any]:
+        """For the tokens of a key that cannot be opened: each value becomes `marker`, counted."""
+
+        def mark(value: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+            return dict(marker)
+
+        return mark
 
     def _decrypt(self, value: Any) -> Any:
         if not isinstance(value, str) or not _ENVELOPE.match(value):
@@ -185,7 +212,7 @@ class Reidentifier:
         self.stats.decrypted += 1
         return plain
 
-    def _schema(self, schema_id: int) -> tuple[Any, list[str]]:
+    def _schema(self, schema_id: int) -> tuple[Any, dict[str, FpeField | None]]:
         if schema_id not in self._schemas:
             from confluent_kafka.schema_registry.error import SchemaRegistryError
 

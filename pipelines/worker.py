@@ -60,7 +60,7 @@ from pipelines.keys import Keystore, KeystoreError
 from pipelines.limits import DEFAULT_MAX_RECORD_BYTES, oversize_reason, record_size, resolve_limits
 from pipelines.metrics import MetricsServer, PipelineMetrics
 from pipelines.outputs import ensure_topics, output_topics, partition_count, register_encoders
-from pipelines.plan import compile_policy
+from pipelines.plan import Plan, compile_policy
 from pipelines.policy_source import (
     DEFAULT_POLL_SECONDS,
     LineageSink,
@@ -74,6 +74,7 @@ from pipelines.risk import DEFAULT_WINDOW, risk_window_for
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
 from pipelines.transforms.anonymize_text import TextAnalysis
+from pipelines.transforms.encrypt_modes import current_fpe_key_id
 from pipelines.transforms.fastcrypto import KeyedHmac
 
 log = logging.getLogger(__name__)
@@ -209,8 +210,8 @@ class Worker:
         """Guard, compile, register the schemas, create missing output topics, report lineage; then switch."""
         assert self._keystore is not None
         self._check_region(policy)
-        plan = self.compile_plan(policy, self.domain, self._keystore)
-        encoders = register_encoders(policy, self.domain, self.registry)
+        plan, fpe_key_id = self._compile(policy)
+        encoders = register_encoders(policy, self.domain, self.registry, fpe_key_id)
         topics = list(output_topics(policy, self.domain))
         ensure_topics(self.out_admin, topics, self._partitions)
         limits = resolve_limits(
@@ -237,6 +238,19 @@ class Worker:
         self.lineage.pipeline_started(self._lineage)
         log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
 
+    def _compile(self, policy: Policy) -> tuple[Plan, str | None]:
+        """The plan, and the id of the FPE key it encrypts with (for the schemas, which name it).
+
+        Keys only move forward, so the same current id before and after compiling is the one compiled in."""
+        assert self._keystore is not None
+        for _ in range(3):
+            before = current_fpe_key_id(self._keystore, self.domain.name)
+            plan = self.compile_plan(policy, self.domain, self._keystore)
+            after = current_fpe_key_id(self._keystore, self.domain.name)
+            if before == after:
+                return plan, after
+        raise DeidError(f"{self.domain.name}: the fpe key kept changing while the policy compiled; start again")
+
     def _check_region(self, policy: Policy) -> None:
         """The region guard: an anonymised cluster in another region gets no PII kept in clear without an exemption."""
         settings, domain = self.settings, self.domain
@@ -253,9 +267,14 @@ class Worker:
     def _maybe_switch_policy(self) -> None:
         if self.key_watcher.rotated():
             try:
-                self.plan = self.compile_plan(self.policy, self.domain, self._keystore)
+                plan, fpe_key_id = self._compile(self.policy)
+                self.encoders = register_encoders(self.policy, self.domain, self.registry, fpe_key_id)
+                self.plan = plan
                 log.info(
-                    "%s: the encrypt key was rotated; now encrypting with %s", self.domain.name, self.key_watcher.seen
+                    "%s: a key was rotated; now encrypting with %s (fpe: %s)",
+                    self.domain.name,
+                    self.key_watcher.seen,
+                    fpe_key_id,
                 )
             except Exception as exc:  # keep the running plan (its key stays valid) rather than stop the stream
                 log.error("%s: could not switch to the rotated key (%s)", self.domain.name, type(exc).__name__)

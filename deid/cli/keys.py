@@ -79,13 +79,14 @@ def new_master_key(path: Path) -> None:
 
 
 @keys.command("rotate")
-@click.option("--domain", "domain_name", help="Rotate only this domain's encrypt key (default: every domain's).")
+@click.option("--domain", "domain_name", help="Rotate only this domain's keys (default: every domain's).")
 @pass_deid
 def rotate(deid: DeidContext, domain_name: str | None) -> None:
-    """A new generation of the domains' shared `encrypt.<domain>` keys; audited in the catalog (KEY_ROTATE).
+    """A new generation of the domains' shared `encrypt.<domain>` and `fpe.<domain>` keys; audited (KEY_ROTATE).
 
     New tokens use the new key (running workers switch to it within a minute); tokens under
-    older generations stay readable, since every token names its key id. mask, date_shift and record keys
+    older generations stay readable, since every token names its key id (an FPE token's key id is in
+    the anonymised schema its record was written with). mask, date_shift and record keys
     are not rotated: their outputs are pseudonyms and offsets that must stay stable for joins. Per-subject
     keys are not rotated either (erase them with `deid subject erase`). For the master key itself:
     `deid keys new-master-key NEW`, then `deid keys rewrap --old-master-key-file OLD`.
@@ -93,14 +94,20 @@ def rotate(deid: DeidContext, domain_name: str | None) -> None:
     # start-up: imported when the command runs, so `deid --help` and the other commands stay fast
     from pipelines.keys import KeyNotFoundError, encrypt_key_name, open_keystore
     from pipelines.keys.audit import KeyAudit
+    from pipelines.transforms.encrypt_modes import fpe_key_name
 
     settings = deid.settings
     keystore = open_keystore(settings)
     try:
+        existing = {k.name for k in keystore.list_keys()}
         if domain_name is not None:
-            names = [encrypt_key_name(deid.domains_or_seed.get(domain_name).name)]
+            name = deid.domains_or_seed.get(domain_name).name
+            names = [encrypt_key_name(name)]
+            if fpe_key_name(name) in existing:  # created by the first fpe rule, not by `keys init`
+                names.append(fpe_key_name(name))
         else:
-            names = sorted({k.name for k in keystore.list_keys() if k.name.startswith(encrypt_key_name(""))})
+            prefixes = (encrypt_key_name(""), fpe_key_name(""))
+            names = sorted(n for n in existing if n.startswith(prefixes))
         current = []
         for name in names:
             try:

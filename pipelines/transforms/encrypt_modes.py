@@ -8,9 +8,10 @@ crypto-shredding work as for Fernet (the key id picks the key).
 
 fpe (`mode: fpe`): FF1 (NIST SP 800-38G) under the domain's `fpe.<domain>` key (AES-256). Characters of
 the alphabet (digits, or 0-9a-zA-Z) are encrypted in place; others (dashes, spaces) stay where they
-are, so `3714-496353-98431` stays a 15-digit number with its dashes. The token has no room for a key id:
-re-identification uses the key's current generation, so rotating `fpe.<domain>` makes older FPE tokens
-unreadable by design (rotate it only together with re-tokenising).
+are, so `3714-496353-98431` stays a 15-digit number with its dashes. The token has no room for a key id,
+so the anonymised schema the record is written with names it (`encrypt(fpe-digits, key k…)`, see
+pipelines/avro.py); `deid keys rotate` rotates `fpe.<domain>` too, workers register a schema naming the new
+key, and `deid reidentify` opens each record's tokens with the key its schema names.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from deid.policy import EncryptParams
-from pipelines.keys.base import Keystore, encrypt_key_name
+from pipelines.keys.base import KeyNotFoundError, Keystore, encrypt_key_name
 from pipelines.transforms.base import FieldContext, FieldFunction, TreatmentError, as_text
 from pipelines.transforms.ff1 import ALPHANUMERIC, DIGITS, FF1, FF1Error
 
@@ -44,6 +45,14 @@ class SubjectMaterial(Protocol):
 
 def fpe_key_name(domain: str) -> str:
     return f"fpe.{domain}"
+
+
+def current_fpe_key_id(keystore: Keystore, domain: str) -> str | None:
+    """The id of the domain's current FPE key, None before the first fpe rule created it."""
+    try:
+        return keystore.current(fpe_key_name(domain)).key_id
+    except KeyNotFoundError:
+        return None
 
 
 def siv_for(material: bytes) -> AESSIV:
@@ -124,9 +133,11 @@ def compile_fpe(params: EncryptParams, field: FieldContext) -> FieldFunction:
     return encrypt_fpe
 
 
-def fpe_decryptor(keystore: Keystore, domain: str, alphabet: str) -> Callable[[str], str]:
-    """Turns FPE tokens of `domain` back into values (the current `fpe.<domain>` key)."""
-    cipher = FF1(keystore.current(fpe_key_name(domain)).material, ALPHABETS[alphabet])
+def fpe_decryptor(keystore: Keystore, domain: str, alphabet: str, key_id: str | None = None) -> Callable[[str], str]:
+    """Turns FPE tokens of `domain` back into values: under key `key_id` (what the writer schema names),
+    or the current `fpe.<domain>` key for records written before schemas named it."""
+    key = keystore.current(fpe_key_name(domain)) if key_id is None else keystore.by_id(key_id)
+    cipher = FF1(key.material, ALPHABETS[alphabet])
     return _in_place(cipher.decrypt)
 
 

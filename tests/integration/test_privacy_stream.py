@@ -23,7 +23,6 @@ from tests.integration.pipeline_support import avro_decoder, headers_of, pipelin
 pytestmark = pytest.mark.kafka
 
 
-
 def _keep_dob_and_gender(document: dict[str, Any]) -> None:
     """The profile policy before issue 22: dob in clear when consented, gender kept."""
     document["rules"]["dob"]["with_consent"] = {"treatment": "keep"}
@@ -136,3 +135,34 @@ def test_a_subject_that_opted_out_never_again_has_its_ssn_in_clear(
             assert treated["ssn_no"] == raw["ssn_no"]  # never opts out: its consent holds
         # (a consented row in the same batch before an opt-out may be redacted too: stricter, by design)
     assert opted_out and consented_after_opt_out > 0  # the case the issue names happened, and was held
+
+
+def test_fpe_tokens_written_before_and_after_a_key_rotation_are_all_reidentified(
+    kafka: Broker, tmp_path: Path, registry_url: str, sqlite_catalog: CatalogServer
+) -> None:
+    env = pipeline_env(kafka, "movie", tmp_path, registry_url, catalog=sqlite_catalog)
+    policy_file = str(env.policy_file(edit=_encrypt_modes))
+    env.produce(30, seed=5)
+    assert env.run("--policy-file", policy_file, "--until-caught-up").returncode == 0
+    rotated = run_deid("keys", "rotate", "--domain", env.name, env=env.env())
+    assert rotated.returncode == 0, rotated.stderr
+    assert f"fpe.{env.name}" in rotated.stdout and f"encrypt.{env.name}" in rotated.stdout
+    env.produce(30, seed=6)
+    assert env.run("--policy-file", policy_file, "--until-caught-up").returncode == 0
+
+    decode = avro_decoder(registry_url)
+    out = read_topic(env.settings, env.domain.anonymised_topic)
+    assert len(out) == 60
+    schema_ids = {int.from_bytes(message.value()[1:5], "big") for message in out}
+    assert len(schema_ids) == 2  # the schema names the FPE key, so the rotation registered a new one
+    assert all(decode(m.value())["card_number"] != env.raw_values[headers_of(m)[EVENT_ID_HEADER]]["card_number"]
+               for m in out)  # fmt: skip
+
+    target = kafka.new_topic(prefix="reidentified")
+    result = run_deid("reidentify", env.name, "--to-topic", target, "--from-beginning", "--max", "60", env=env.env())
+    assert result.returncode == 0, result.stderr
+    assert "120 value(s) decrypted, 0 erased" in result.stderr
+    for message in read_topic(env.settings, target):
+        record = json.loads(message.value())
+        raw = env.raw_values[headers_of(message)[EVENT_ID_HEADER]]
+        assert record["card_number"] == raw["card_number"] and record["user_id"] == raw["user_id"]

@@ -19,9 +19,9 @@ from deid.policy import Policy, PolicyError, check_policy, make_rule
 from deid.settings import Settings
 from pipelines.avro import anonymised_schema
 from pipelines.keys import Keystore, LocalKeystore, encrypt_key_name
-from pipelines.reidentify import encryption_modes
+from pipelines.reidentify import FpeField, encryption_modes
 from pipelines.transforms import FieldContext, TokenDecryptor, TreatmentError, default_registry, split_envelope
-from pipelines.transforms.encrypt_modes import fpe_decryptor, fpe_key_name, siv_for
+from pipelines.transforms.encrypt_modes import current_fpe_key_id, fpe_decryptor, fpe_key_name, siv_for
 
 DOMAIN: Domain = parse_domains(
     {
@@ -168,7 +168,32 @@ def test_modes_in_the_policy_and_the_schema() -> None:
         }
     )
     modes = encryption_modes(anonymised_schema(DOMAIN, policy))
-    assert modes == {"user_id": None, "card": "digits", "code": "alphanumeric", "amount": None}
+    assert modes == {
+        "user_id": None,
+        "card": FpeField("digits", None),
+        "code": FpeField("alphanumeric", None),
+        "amount": None,
+    }
+    key_id = "k" + "0123456789abcdef0123"
+    named = anonymised_schema(DOMAIN, policy, fpe_key_id=key_id)
+    docs = {f["name"]: f.get("doc") for f in named["fields"]}
+    assert docs["card"] == f"deid: encrypt(fpe-digits, key {key_id})" and docs["amount"] == "deid: encrypt"
+    assert encryption_modes(named)["code"] == FpeField("alphanumeric", key_id)
+
+
+def test_fpe_tokens_stay_readable_after_rotation_by_the_key_their_schema_names(tmp_path: Path) -> None:
+    store = LocalKeystore.open(Settings(data_dir=tmp_path, master_key=Fernet.generate_key().decode()))
+    before = compiled(store, "card", mode="fpe")("371449635398431", None)
+    old_id = current_fpe_key_id(store, "cards")
+    new_id = store.rotate(fpe_key_name("cards")).key_id
+    after = compiled(store, "card", mode="fpe")("371449635398431", None)
+    assert old_id is not None and new_id == current_fpe_key_id(store, "cards") != old_id and before != after
+    assert fpe_decryptor(store, "cards", "digits", old_id)(before) == "371449635398431"
+    assert fpe_decryptor(store, "cards", "digits", new_id)(after) == "371449635398431"
+    assert fpe_decryptor(store, "cards", "digits")(after) == "371449635398431"  # no id named: the current key
+    assert fpe_decryptor(store, "cards", "digits")(before) != "371449635398431"  # why schemas name the key
+    assert current_fpe_key_id(store, "other") is None
+    store.close()
 
 
 _STORE: Keystore

@@ -20,6 +20,7 @@ from pipelines.keys.local import SUBJECT_INDEX_KEY, keys_table
 from pipelines.keys.master import MasterKey, load_master_key
 from pipelines.plan import compile_policy
 from pipelines.transforms import TokenDecryptor, split_envelope
+from pipelines.transforms.encrypt_modes import fpe_key_name
 
 SUBJECTS = ["user-00001", "user-00002", "user-00003"]
 
@@ -172,8 +173,14 @@ def test_a_running_worker_notices_a_rotated_key(tmp_path: Path) -> None:
     assert watcher.rotated() is True and watcher.seen == new.key_id != first
     now[0] = 200.0
     assert watcher.rotated() is False  # once per rotation
+    keystore.ensure(fpe_key_name("channel"), "secret")
+    now[0] = 261.0
+    assert watcher.rotated() is False  # a key created (the first fpe rule) is not a rotation
+    keystore.rotate(fpe_key_name("channel"))
+    now[0] = 322.0
+    assert watcher.rotated() is True and watcher.seen == new.key_id  # the fpe key rotated, encrypt's did not
     keystore.close()
-    now[0] = 300.0
+    now[0] = 400.0
     broken = SharedKeyWatcher(keystore, "nope", interval=1, clock=lambda: now[0])
     assert broken.seen is None and broken.rotated() is False  # no key yet: nothing to switch from
 
