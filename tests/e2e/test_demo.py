@@ -5,15 +5,20 @@ domain de-identified, no PII value of a raw event in clear in any anonymised top
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from batch.job import place
+from batch.store import open_store
 from deid.domains import load_registry
 from deid.policy import Policy
 from deid.settings import Settings
+from deid.stack.process import free_port
 from deid.tail import read_all
+from producers.memo import labelled_memos
 from tests.conftest import REPO, run_deid, stack_env
 
 pytestmark = pytest.mark.kafka
@@ -58,6 +63,7 @@ def _event_id(message) -> str:  # type: ignore[no-untyped-def]
     return dict(message.headers())["event_id"].decode()
 
 
+@pytest.mark.timeout(900)  # three demo runs: all domains, two resumed, then memo + clickstream with --batch
 def test_demo_from_nothing_then_again(tmp_path: Path) -> None:
     env = stack_env(tmp_path, HOME=str(tmp_path / "home"))
     try:
@@ -103,8 +109,51 @@ def test_demo_from_nothing_then_again(tmp_path: Path) -> None:
         assert f"channel-raw-data: already holds {EVENTS + SEED_EVENTS} events" in second.stderr
         assert "unchanged as v1" in second.stderr
         assert _summary_rows(second.stdout)["channel"][2] == str(EVENTS + SEED_EVENTS)  # no duplicates
+
+        env.update(_storage_env())  # from here on `stack down` stops the MinIO servers too
+        third = _demo(env, "--events", str(EVENTS), "--domain", "memo", "--domain", "clickstream", "--batch")
+        assert third.returncode == 0, third.stderr[-4000:]
+        _check_batch_step(third.stdout + third.stderr, env)
     finally:
         run_deid("stack", "down", env=env)
+
+
+def _storage_env() -> dict[str, str]:
+    """Two regions on free loopback ports, served by the stack's own MinIO servers (the demo's batch step)."""
+    eu, us = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+    locations = [
+        {"name": "eu-raw", "uri": "s3a://eu-raw/", "region": "eu", "side": "raw", "endpoint": eu},
+        {"name": "us-anonymised", "uri": "s3a://us-anonymised/", "region": "us", "side": "anonymised", "endpoint": us},
+        {"name": "us-raw", "uri": "s3a://us-raw/", "region": "us", "side": "raw", "endpoint": us},
+    ]
+    return {
+        "DEID_STORAGE_LOCATIONS": json.dumps(locations),
+        "DEID_S3_ACCESS_KEY": "deid-demo-test",
+        "DEID_S3_SECRET_KEY": secrets.token_urlsafe(24),
+    }
+
+
+def _check_batch_step(output: str, env: dict[str, str]) -> None:
+    """30 memos and 500 clicks EU → US, the raw copy to the US refused, no memo's personal data in the output."""
+    assert "memo: 30 in, 30 out, 0 quarantined" in output, output[-3000:]
+    assert "clickstream: 500 in, " in output and "(EU → US, policy v" in output
+    assert "refused as it should be: region guard" in output
+    settings = Settings(
+        data_dir=Path(env["DEID_DATA_DIR"]),
+        storage_locations=json.loads(env["DEID_STORAGE_LOCATIONS"]),
+        s3_access_key=env["DEID_S3_ACCESS_KEY"],
+        s3_secret_key=env["DEID_S3_SECRET_KEY"],
+    )
+    raw = open_store(place("s3a://eu-raw/memos/", settings, "eu").spec)
+    texts = {o.key: raw.read(o.key).decode() for o in raw.list() if o.key.endswith(".txt")}
+    out = open_store(place("s3a://us-anonymised/memo/", settings, "us").spec)
+    outputs = b"\n".join(out.read(o.key) for o in out.list() if o.key.endswith(".txt")).decode()
+    assert len(texts) == 30 and outputs
+    memos = labelled_memos(30, 2026)  # the demo writes MemoGenerator(memo, 2026)'s first 30 memos
+    assert {text for text, _ in memos} == set(texts.values())
+    personal = {text[start:end] for text, spans in memos for start, end, _ in spans if end - start >= 5}
+    leaked = sorted(value for value in personal if value in outputs)
+    assert not leaked, f"{len(leaked)} personal values of the EU memos in clear in the US bucket"
 
 
 def _published(env: dict[str, str], domain: str) -> str:

@@ -148,9 +148,9 @@ def test_broker_killed_with_9_during_exactly_once(own_broker: tuple[Broker, Embe
         print(f"broker down {restarted - killed:.1f}s; all committed {resumed - restarted:.1f}s after the restart")
 
 
-CATALOG_DOWN_SECONDS = 30.0
-"""How long the catalog stays down (the issue says a minute; nothing in the worker depends on how long: every
-policy check and lineage retry in that time fails the same way, and the test budget is shared)."""
+CATALOG_DOWN_SECONDS = 60.0
+"""How long the catalog stays down: a minute, as issue 19 asks (every policy check and lineage retry in that
+time must fail without stopping the stream)."""
 
 
 def test_catalog_down_mid_run(kafka: Broker, tmp_path: Path, registry_url: str) -> None:
