@@ -141,6 +141,10 @@ class SteadyRun:
                 if now >= next_rss:
                     result.rss_samples.append((round(now - measured_from, 1), worker_rss_mb(worker.pid)))
                     next_rss += rss_every
+                    if len(result.rss_samples) % max(1, round(60 / rss_every)) == 0:  # a line a minute on long runs
+                        elapsed, mb = result.rss_samples[-1]
+                        progress(f"{self.group}: {elapsed / 60:.0f}/{seconds / 60:g} min, {n:,} produced, "
+                                 f"{len(received):,} read, worker RSS {mb:.1f} MiB")  # fmt: skip
                 time.sleep(max(0.0, started + (n / rate) - time.monotonic()))
             producer.flush(30)
             result.seconds = seconds
