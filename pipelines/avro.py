@@ -98,7 +98,9 @@ def anonymised_schema(
         types = output_types(rule, domain.fields[path].type)
         if types == ["null"]:
             continue  # dropped whatever the consent
-        if path not in required_fields and "null" not in types:
+        # k_anonymity: suppress may null a quasi-identifier that the raw side always has.
+        suppressible = policy.k_anonymity == "suppress" and path in domain.quasi_identifiers
+        if (path not in required_fields or suppressible) and "null" not in types:
             types.insert(0, "null")
         label = " or ".join(dict.fromkeys(_label(b, fpe_key_id) for b in branches))
         _place(tree, split_path(path), types, f"{label} (by consent)" if isinstance(rule, ConsentRule) else label)

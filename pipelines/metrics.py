@@ -15,6 +15,7 @@ Labels are only domain, topic, partition, purpose and DLQ error class: names, ne
     deid_pipeline_risk_prosecutor{domain}                        max re-identification probability (1 / min k)
     deid_pipeline_risk_window_records{domain}                    records in the risk window
     deid_pipeline_risk_classes{domain,size}                      equivalence classes per size bucket (1, 2, 3-4, …)
+    deid_pipeline_k_suppressed_total{domain,topic}               quasi-identifiers nulled (k_anonymity: suppress)
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ class PipelineMetrics:
         )
         self.risk_records = _Family("deid_pipeline_risk_window_records", "gauge", "Records in the risk window")
         self.risk_classes = _Family("deid_pipeline_risk_classes", "gauge", "Equivalence classes per size bucket")
+        self.k_suppressed = _Family(
+            "deid_pipeline_k_suppressed_total", "counter", "Records whose quasi-identifiers were nulled"
+        )
         self.records_in.values[self.domain] = 0
         self.uncovered.values[self.domain] = 0
 
@@ -145,6 +149,11 @@ class PipelineMetrics:
             for size, count in report.histogram.items():
                 self.risk_classes.values[(*self.domain, ("size", size))] = count
 
+    def set_k_suppressed(self, by_topic: dict[str, int]) -> None:
+        with self._lock:
+            for topic, count in by_topic.items():
+                self.k_suppressed.values[(*self.domain, ("topic", topic))] = count
+
     def set_lag(self, lag_by_partition: dict[int, int]) -> None:
         with self._lock:
             for partition, lag in lag_by_partition.items():
@@ -170,6 +179,7 @@ class PipelineMetrics:
             self.risk_prosecutor,
             self.risk_records,
             self.risk_classes,
+            self.k_suppressed,
         )
         with self._lock:
             return "\n".join(line for family in families for line in family.lines()) + "\n"

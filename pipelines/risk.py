@@ -174,6 +174,50 @@ class RiskWindow:
         return sorted(found, key=lambda s: (s.min_k < target, s.change == "drop", -s.min_k, s.share_below_target))
 
 
+class KSuppressor:
+    """Optional k-anonymity enforcement (policy `k_anonymity: suppress`) on one output stream.
+
+    A record's quasi-identifiers leave as they are only when at least `target_k` records of the recent
+    window (itself included) share their tuple; otherwise every quasi-identifier is set to null. A streaming
+    worker cannot hold records back until their class fills, so this is the rule that needs no buffering:
+    whoever knows a released person's quasi-identifiers finds at least k records compatible with them in
+    the output (those released with the same tuple and the suppressed ones, which match anything). The
+    window counts what the plan produced, before suppression; `suppressed` counts the records changed.
+    """
+
+    def __init__(self, quasi_identifiers: Sequence[str], target_k: int, size: int = DEFAULT_WINDOW) -> None:
+        self.seen = RiskWindow(quasi_identifiers, target_k, size)
+        self.target_k = target_k
+        self._paths = [path.split(".") for path in quasi_identifiers]
+        self.suppressed = 0
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        seen = self.seen
+        key = seen.key(record)
+        seen.observe(record)
+        if seen.classes[key] >= self.target_k or all(v is None for v in key):
+            return record
+        self.suppressed += 1
+        for keys in self._paths:
+            _set_null(record, keys)
+        return record
+
+
+def k_suppressor_for(domain: Domain, mode: str, size: int = DEFAULT_WINDOW) -> KSuppressor | None:
+    """The suppressor a policy asks for (`k_anonymity: suppress`), or None (`measure`, or no window)."""
+    if mode != "suppress" or not domain.quasi_identifiers or size <= 0:
+        return None
+    return KSuppressor(domain.quasi_identifiers, domain.target_k, size)
+
+
+def _set_null(record: dict[str, Any], keys: list[str]) -> None:
+    node: Any = record
+    for key in keys[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, dict) and keys[-1] in node:
+        node[keys[-1]] = None
+
+
 _QUASI_NAMES = re.compile(r"(^|_)(dob|birth|born|gender|sex|post_?code|zip|city|town|age|nationality|ethnic)", re.I)
 
 

@@ -25,6 +25,8 @@ class Summary:
     metrics_port: int | None = None
     risk: RiskReport | None = None
     """k-anonymity of the last risk window (None: the domain names no quasi-identifiers)."""
+    k_suppressed: int = 0
+    """Main-output records whose quasi-identifiers `k_anonymity: suppress` nulled."""
 
     @property
     def dlq(self) -> int:
@@ -67,6 +69,7 @@ class Summary:
             lines.append(
                 f"  re-identification risk over the last {r.records} records ({', '.join(r.quasi_identifiers)}): "
                 f"min k {r.min_k} (target {r.target_k}), {r.share_below_target:.1%} of records below target"
+                + (f"; {self.k_suppressed} suppressed to reach it" if self.k_suppressed else "")
             )
         if self.uncovered:
             lines.append(f"  dropped fields no rule covers: {', '.join(sorted(self.uncovered))}")

@@ -70,7 +70,7 @@ from pipelines.policy_source import (
     PolicyWatcher,
 )
 from pipelines.recovery import ConsumerFenced, FenceGuard, KeystoreWait, close_quietly, open_worker_keystore
-from pipelines.risk import DEFAULT_WINDOW, risk_window_for
+from pipelines.risk import DEFAULT_WINDOW, KSuppressor, k_suppressor_for, risk_window_for
 from pipelines.summary import Summary
 from pipelines.transforms import TreatmentError
 from pipelines.transforms.anonymize_text import TextAnalysis
@@ -130,6 +130,7 @@ class Worker:
         self.summary = Summary(self.domain.name)
         self.metrics = PipelineMetrics(self.domain.name)
         self.risk = risk_window_for(self.domain, options.risk_window)
+        self.suppressors: dict[str, KSuppressor] = {}
         self._risk_reported = float("-inf")
         self.catch_up = CatchUp() if options.until_caught_up else None
         self._stopping = False
@@ -220,6 +221,7 @@ class Worker:
         if hasattr(self, "limits"):  # a switch: the producer's own limit stays the one it was built with
             limits.client_bytes = min(limits.client_bytes, self.limits.producer_bytes)
         self.plan, self.encoders, self.policy, self.limits = plan, encoders, policy, limits
+        self.suppressors = self._suppressors(policy, topics)
         self._version_header = (POLICY_VERSION_HEADER, str(policy.version).encode())
         for purpose in policy.purposes:
             self.summary.purposes.setdefault(purpose.name, [0, 0])
@@ -237,6 +239,15 @@ class Worker:
         )
         self.lineage.pipeline_started(self._lineage)
         log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
+
+    def _suppressors(self, policy: Policy, topics: list[str]) -> dict[str, KSuppressor]:
+        """Per output topic, the k-anonymity suppressor the policy asks for; a topic's window survives a switch."""
+        kept, found = self.suppressors, {}
+        for topic in topics:
+            made = kept.get(topic) or k_suppressor_for(self.domain, policy.k_anonymity, self.options.risk_window)
+            if made is not None and policy.k_anonymity == "suppress":
+                found[topic] = made
+        return found
 
     def _compile(self, policy: Policy) -> tuple[Plan, str | None]:
         """The plan, and the id of the FPE key it encrypts with (for the schemas, which name it).
@@ -353,6 +364,10 @@ class Worker:
         self._risk_reported = now
         self.summary.risk = self.risk.report()
         self.metrics.set_risk(self.summary.risk)
+        if self.suppressors:
+            main = self.suppressors.get(self.domain.anonymised_topic)
+            self.summary.k_suppressed = main.suppressed if main is not None else 0
+            self.metrics.set_k_suppressed({topic: s.suppressed for topic, s in self.suppressors.items()})
 
     def _with_risk(self, lineage: PipelineLineage) -> PipelineLineage:
         """The lineage with the risk window's last report (the catalog shows it beside the policy)."""
@@ -446,14 +461,19 @@ class Worker:
         written = 0
         keys, new_key = self._keys, self._new_key
         observe = self.risk.observe if self.risk is not None else None
+        suppress = self.suppressors  # k_anonymity: suppress (empty otherwise)
         room = {topic: self.limits.fits(topic) for topic in encoders}
         for msg, record in decoded:
             try:
                 if single:
                     main = apply(record)
+                    if suppress:
+                        main = suppress[main_topic](main)
                     pairs: Any = ((main_topic, main_encode(main)),)
                 else:
                     treated = outputs(record)
+                    if suppress:
+                        treated = [(topic, suppress[topic](out)) for topic, out in treated]
                     main = treated[0][1]
                     pairs = [(topic, encoders[topic].encode(out)) for topic, out in treated]
             except TreatmentError as exc:

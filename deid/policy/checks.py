@@ -74,6 +74,11 @@ def policy_problems(policy: Policy, domain: Domain) -> list[str]:
     for index, purpose in enumerate(policy.purposes):
         if purpose.needs_consent and domain.consent is None:
             problems.append(f"purposes[{index}]: consent levels need a domain with a consent field")
+    if policy.k_anonymity == "suppress" and not domain.quasi_identifiers:
+        problems.append(
+            f"k_anonymity: 'suppress' needs quasi-identifiers; domain {domain.name!r} names none "
+            "(deid domains add … with quasi_identifiers)"
+        )
     for prefix, rules in policy.rule_sets():
         for path, rule in rules.items():
             problems.extend(_rule_problems(f"{prefix}.{path}", path, rule, domain))

@@ -84,6 +84,12 @@ class Policy(StrictModel):
     description: str = ""
     rules: dict[FieldPath, Rule]
     purposes: list[Purpose] = Field(default_factory=list)
+    k_anonymity: Literal["measure", "suppress"] = Field(
+        "measure",
+        description="measure: the worker reports k-anonymity over the domain's quasi-identifiers; suppress: it also "
+        "sets a record's quasi-identifiers to null in every output when fewer than the domain's target k records "
+        "of its recent window share them (counted)",
+    )
 
     @field_validator("rules")
     @classmethod
@@ -135,6 +141,8 @@ class Policy(StrictModel):
             del body["purposes"]
         if not body["description"]:
             del body["description"]
+        if body["k_anonymity"] == "measure":
+            del body["k_anonymity"]  # the default: documents written before the flag stay byte for byte
         return body
 
     def to_yaml(self) -> str:

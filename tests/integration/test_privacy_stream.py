@@ -74,6 +74,39 @@ def test_deid_risk_flags_the_legacy_profile_policy_and_suggests(
     assert unknown.returncode == 2 and "names no quasi_identifiers" in unknown.stderr
 
 
+def test_k_anonymity_suppress_nulls_the_quasi_identifiers_of_small_classes(
+    kafka: Broker, tmp_path: Path, registry_url: str
+) -> None:
+    """The legacy profile policy (dob and gender in clear: min k 1) with `k_anonymity: suppress`: every
+    released (dob, gender) is shared by at least k output records compatible with it, the rest are nulled
+    and counted, nothing else changes."""
+    env = pipeline_env(kafka, "profile", tmp_path, registry_url)
+    env.produce(1500, seed=3)
+
+    def legacy_suppressed(document: dict[str, Any]) -> None:
+        _keep_dob_and_gender(document)
+        document["k_anonymity"] = "suppress"
+
+    policy = Policy.load(env.policy_file(edit=legacy_suppressed))
+    worker = Worker(env.worker_settings(), WorkerOptions(env.name, until_caught_up=True), StaticPolicySource(policy))
+    summary = worker.run()
+    assert summary.records_in == summary.records_out == 1500 and summary.dlq == 0
+    decode = avro_decoder(registry_url)
+    records = [decode(m.value()) for m in read_topic(env.settings, env.domain.anonymised_topic)]
+    assert len(records) == 1500
+    tuples = [(r["dob"], r["gender"]) for r in records]
+    suppressed = tuples.count((None, None))
+    assert 0 < suppressed == summary.k_suppressed < 1500
+    k = env.domain.target_k
+    for released in set(tuples) - {(None, None)}:
+        assert tuples.count(released) + suppressed >= k
+    raw_dobs = {raw["dob"] for raw in env.raw_values.values()} | {"REDACTED_CONTENT"}  # redacted without consent
+    assert {dob for dob, _ in tuples if dob is not None} <= raw_dobs  # kept as they were, never invented
+    assert f'deid_pipeline_k_suppressed_total{{domain="{env.name}",topic="{env.domain.anonymised_topic}"}}' in (
+        worker.metrics.render()
+    )
+
+
 def _encrypt_modes(document: dict[str, Any]) -> None:
     document["rules"]["card_number"] = {"treatment": "encrypt", "params": {"mode": "fpe"}}
     document["rules"]["user_id"] = {"treatment": "encrypt", "params": {"mode": "deterministic"}}

@@ -13,7 +13,7 @@ from deid.policy import Policy
 from deid.settings import Settings
 from pipelines.keys import LocalKeystore
 from pipelines.plan import compile_policy
-from pipelines.risk import RiskWindow, suggested_quasi_identifiers
+from pipelines.risk import KSuppressor, RiskWindow, suggested_quasi_identifiers
 from producers.registry import generator_for
 
 QI = ("dob", "gender")
@@ -108,3 +108,42 @@ def test_reviewed_profile_policy_reaches_the_target_k(tmp_path: Path) -> None:
     store.close()
     assert reports["legacy"].min_k == 1 and reports["legacy"].share_below_target > 0.5
     assert reports["reviewed"].min_k >= domain.target_k and reports["reviewed"].below_target == 0
+
+
+def test_k_suppressor_releases_a_tuple_only_once_k_records_share_it() -> None:
+    suppress = KSuppressor(QI, target_k=3, size=100)
+    stream = [("1980-01-01", "f")] * 4 + [("1975-05-05", "m")] + [("1990-01-01", "m")] * 3
+    out = [suppress(record) for record in _records(stream)]
+    released = [(r["dob"], r["gender"]) for r in out]
+    assert released == [(None, None), (None, None), ("1980-01-01", "f"), ("1980-01-01", "f"), (None, None),
+                        (None, None), (None, None), ("1990-01-01", "m")]
+    assert suppress.suppressed == 5
+    assert all(r["other"] == "x" for r in out)  # only the quasi-identifiers change
+    # Whoever knows a released person's tuple finds >= k compatible output records (same tuple or suppressed).
+    for tuple_ in {t for t in released if t != (None, None)}:
+        assert released.count(tuple_) + released.count((None, None)) >= 3
+
+
+def test_k_suppressor_counts_within_its_window_and_leaves_nested_and_null_tuples_alone() -> None:
+    suppress = KSuppressor(("person.dob",), target_k=2, size=2)
+    first, second, third = ({"person": {"dob": d}} for d in ("1980", "1980", "1970"))
+    assert suppress(first)["person"]["dob"] is None and suppress(second)["person"]["dob"] == "1980"
+    assert suppress(third)["person"]["dob"] is None  # the window (2 records) holds one 1970
+    assert suppress({"person": None}) == {"person": None} and suppress.suppressed == 2
+
+
+def test_suppress_needs_quasi_identifiers_and_makes_them_nullable_in_the_schema() -> None:
+    from deid.policy import PolicyError, check_policy
+    from pipelines.avro import anonymised_schema
+
+    registry = load_registry()
+    profile, channel = registry.get("profile"), registry.get("channel")
+    rules = {name: {"treatment": "drop"} for name in profile.fields} | {"gender": {"treatment": "keep"}}
+    policy = Policy(domain="profile", version=1, status="published", rules=rules, k_anonymity="suppress")
+    schema = anonymised_schema(profile, policy, required_fields={"gender"})
+    assert [f["type"] for f in schema["fields"] if f["name"] == "gender"] == [["null", "string"]]
+    assert "k_anonymity" not in Policy(domain="profile", rules=rules).to_document()  # default stays out
+    assert policy.to_document()["k_anonymity"] == "suppress"
+    channel_policy = Policy(domain="channel", rules={"date": {"treatment": "keep"}}, k_anonymity="suppress")
+    with pytest.raises(PolicyError, match="k_anonymity: 'suppress' needs quasi-identifiers"):
+        check_policy(channel_policy, channel)
