@@ -271,7 +271,7 @@ class PolicyService:
                 stewards = set(current.steward_paths)
                 kept = {p: r for p, r in existing["rules"].items() if p in stewards}
                 merged["rules"] = {**merged["rules"], **kept}
-                for key in ("purposes", "description"):
+                for key in ("purposes", "description", "k_anonymity"):
                     if existing.get(key) and not merged.get(key):
                         merged[key] = existing[key]
             policy = self.validated(spec, merged, status="draft")
@@ -349,6 +349,6 @@ def _exemptions(policy: Policy) -> list[dict[str, Any]]:
 
 def _same_rules(published: Policy, draft: Policy) -> bool:
     """Whether publishing `draft` would change anything (version, status and description aside)."""
-    keys = ("rules", "purposes")
+    keys = ("rules", "purposes", "k_anonymity")
     a, b = published.to_document(), draft.to_document()
     return all(a.get(k) == b.get(k) for k in keys)

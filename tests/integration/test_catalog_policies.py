@@ -115,3 +115,21 @@ def test_viewers_read_but_cannot_change_policies(catalog: CatalogServer) -> None
         viewer.set_policy_rule(DOMAIN, "price", {"treatment": "keep"})
     with pytest.raises(Forbidden):
         viewer.suggest_policy(DOMAIN, suggested())
+
+
+def test_k_anonymity_suppress_is_published_kept_by_suggestions_and_a_change_of_it_alone_versions(
+    catalog: CatalogServer,
+) -> None:
+    steward = catalog.client("steward")
+    rules = {"name": {"treatment": "drop"}, "dob": {"treatment": "keep"}, "gender": {"treatment": "keep"}}
+    steward.put_policy_draft("profile", {"domain": "profile", "rules": rules})
+    first = steward.publish_policy("profile")
+    assert "k_anonymity" not in first["policy"]  # measure, the default
+    steward.put_policy_draft("profile", {"domain": "profile", "rules": rules, "k_anonymity": "suppress"})
+    second = steward.publish_policy("profile")
+    assert second["changed"] is True and second["version"] == first["version"] + 1
+    assert steward.latest_published_policy("profile").k_anonymity == "suppress"
+    draft = steward.suggest_policy("profile", {"domain": "profile", "rules": {"ssn_no": {"treatment": "mask"}}})
+    assert draft["policy"]["k_anonymity"] == "suppress"  # inference does not undo the steward's choice
+    with pytest.raises(BadRequest, match="k_anonymity"):
+        steward.put_policy_draft("channel", {"domain": "channel", "rules": {}, "k_anonymity": "suppress"})
