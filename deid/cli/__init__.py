@@ -127,12 +127,38 @@ def main(argv: list[str] | None = None) -> int:
         # Exception messages can carry record values; show the traceback only when asked for.
         if os.environ.get("DEID_LOG_LEVEL", "").upper() == "DEBUG":
             raise
-        click.echo(
-            f"deid: internal error ({type(exc).__name__}); run again with DEID_LOG_LEVEL=DEBUG for the traceback",
-            err=True,
-        )
+        click.echo(f"deid: error: {unexpected_error_line(exc)}", err=True)
         return 1
     return result if isinstance(result, int) else 0
+
+
+def unexpected_error_line(exc: BaseException) -> str:
+    """One line for an error no command turned into a DeidError: what failed and what to do, no values.
+
+    Kafka's and the OS's own messages name codes, brokers and paths (never record values); anything else
+    is named by its kind only."""
+    kind = type(exc)
+    module = kind.__module__.split(".")[0]
+    if module in {"confluent_kafka", "cimpl"}:
+        error = exc.args[0] if exc.args else None
+        name = error.name() if hasattr(error, "name") else kind.__name__
+        reason = error.str() if hasattr(error, "str") else ""
+        return (
+            f"Kafka refused or failed ({name}: {reason}); check DEID_KAFKA_BOOTSTRAP and that the broker is up, "
+            "then run the command again"
+        )
+    if module in {"requests", "urllib3"} or isinstance(exc, ConnectionError):
+        return "a server did not answer (the catalog or the registry?); check DEID_CATALOG_URL and run again"
+    if isinstance(exc, PermissionError | FileNotFoundError | IsADirectoryError | NotADirectoryError):
+        return f"{exc.strerror or kind.__name__}: {exc.filename}; fix the path or its permissions and run again"
+    if isinstance(exc, OSError):
+        return f"the system refused an operation ({exc.strerror or kind.__name__}); check disk space and limits"
+    if isinstance(exc, MemoryError):
+        return "out of memory; give the process more memory or lower its batch size (--batch-size)"
+    return (
+        f"unexpected {kind.__name__} (a bug in deid); run again with DEID_LOG_LEVEL=DEBUG and report the "
+        "traceback"
+    )
 
 
 if __name__ == "__main__":

@@ -134,3 +134,18 @@ def test_unreachable_broker_fails_fast() -> None:
 def test_option_ranges(args: list[str]) -> None:
     result = run_deid(*args)
     assert result.returncode == 2
+
+
+def test_errors_no_command_named_still_say_what_failed_and_what_to_do() -> None:
+    from confluent_kafka import KafkaError, KafkaException
+
+    from deid.cli import unexpected_error_line
+
+    kafka = unexpected_error_line(KafkaException(KafkaError(KafkaError._TRANSPORT, "broker down")))
+    assert kafka.startswith("Kafka refused or failed (_TRANSPORT: broker down)") and "DEID_KAFKA_BOOTSTRAP" in kafka
+    missing = unexpected_error_line(FileNotFoundError(2, "No such file or directory", "/nowhere/x.yaml"))
+    assert missing == "No such file or directory: /nowhere/x.yaml; fix the path or its permissions and run again"
+    assert "DEID_CATALOG_URL" in unexpected_error_line(ConnectionRefusedError(111, "refused"))
+    bug = unexpected_error_line(ValueError("secret-value-123"))
+    assert "secret-value-123" not in bug and "ValueError" in bug and "DEID_LOG_LEVEL=DEBUG" in bug
+    assert "internal error" not in bug
