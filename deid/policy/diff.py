@@ -2,7 +2,7 @@
 the history of versions (and for anyone reviewing a policy change).
 
 `diff_policies(old, new)` compares the rules of the main output, each purpose (added, removed, its
-settings and its rules) and the description; versions and status are not changes of content.
+settings and its rules), k-anonymity enforcement and the description; versions and status are not changes of content.
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def diff_policies(old: Policy | None, new: Policy) -> list[PolicyChange]:
         if settings_before != settings_after:
             changes.append(PolicyChange("changed", where, settings_before, settings_after, purpose=name))
         changes.extend(_diff_rules(f"{where}.rules", was["rules"], now["rules"], name))
+    k_before, k_after = before.get("k_anonymity", "measure"), after.get("k_anonymity", "measure")
+    if k_before != k_after:
+        changes.append(PolicyChange("changed", "k_anonymity", k_before, k_after))
     if before.get("description", "") != after.get("description", ""):
         description = (before.get("description", ""), after.get("description", ""))
         changes.append(PolicyChange("changed", "description", *description))

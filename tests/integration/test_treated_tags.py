@@ -67,6 +67,7 @@ def test_anonymised_fields_carry_what_happened_to_them(kafka: Broker, tmp_path: 
         assert page.status_code == 200, page.text[:300]
         assert "Re-identification risk" in page.text and 'id="min-k"' in page.text
         assert f">{report['min_k']}</strong> (target 5)" in page.text
+        assert 'id="k-enforcement"' in page.text and "measure only" in page.text  # k_anonymity: measure
 
         people = steward.search_basic(type_name="avro_field", classification="PERSON", limit=100).get("entities") or []
         names = {e["attributes"]["qualifiedName"] for e in people}

@@ -70,3 +70,14 @@ def test_purposes_added_removed_and_their_rules_and_settings() -> None:
     ]
     assert changes[1].before == {"name": "recommender", "min_consent_level": 2}
     assert changes[1].after == {"name": "recommender", "min_consent_level": 3}
+
+
+def test_k_anonymity_enforcement_is_a_change_of_its_own() -> None:
+    rules = {"user_id": {"treatment": "encrypt"}}
+    old = _policy(rules, version=1)
+    new = Policy.from_document({"domain": "clickstream", "rules": rules, "k_anonymity": "suppress"})
+    changes = diff_policies(old, new)
+    assert [(c.kind, c.where, c.before, c.after) for c in changes] == [
+        ("changed", "k_anonymity", "measure", "suppress")
+    ]
+    assert diff_policies(new, new) == []
