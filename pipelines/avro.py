@@ -36,7 +36,7 @@ from deid.policy import (
     rule_branches,
     split_path,
 )
-from pipelines.avro_writer import FieldTypeError, compile_writer
+from pipelines.avro_writer import FieldTypeError, compile_batch_writer, compile_writer
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
@@ -178,7 +178,8 @@ class ConfluentAvroEncoder:
 
     `encode(record) -> bytes` uses the compiled writer of `avro_writer` when the schema allows (it does
     for every anonymised schema), else fastavro. Either way a record that does not fit raises
-    AvroEncodeError naming the field, never the value.
+    AvroEncodeError naming the field, never the value. `encode_batch(records)` gives the same bytes for a
+    batch, column by column, with an AvroEncodeError in the place of each record that does not fit.
     """
 
     def __init__(self, schema: dict[str, Any], schema_id: int) -> None:
@@ -190,6 +191,16 @@ class ConfluentAvroEncoder:
         self.encode: Callable[[dict[str, Any]], bytes] = (
             self._fastavro_encode if write is None else _compiled_encoder(self._header, write)
         )
+        self._write_batch = compile_batch_writer(schema, self._header)
+
+    def encode_batch(self, records: list[dict[str, Any]]) -> list[bytes | AvroEncodeError]:
+        """Each record's Confluent-framed bytes, or the AvroEncodeError that `encode` raises for it."""
+        if self._write_batch is not None:
+            try:
+                return self._write_batch(records)  # type: ignore[return-value]
+            except Exception:  # some record does not fit: record by record, to say which
+                pass
+        return [_encoded_or_error(self.encode, record) for record in records]
 
     def _fastavro_encode(self, record: dict[str, Any]) -> bytes:
         buffer = io.BytesIO()
@@ -216,6 +227,13 @@ def _compiled_encoder(header: bytes, write: Callable[[dict[str, Any]], bytes]) -
         raise AvroEncodeError(f"record does not fit the anonymised schema: {problem}")
 
     return encode
+
+
+def _encoded_or_error(encode: Callable[[dict[str, Any]], bytes], record: dict[str, Any]) -> bytes | AvroEncodeError:
+    try:
+        return encode(record)
+    except AvroEncodeError as exc:
+        return exc
 
 
 def decode_confluent(data: bytes, schema: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -234,19 +234,98 @@ def _record_fields_writer(schema: dict[str, Any], prefix: str) -> FieldWriter:
     return write_record
 
 
-def compile_writer(schema: dict[str, Any]) -> RecordWriter | None:
-    """A function record → Avro binary body for this record schema, or None if it uses unsupported types."""
+FieldEncoder = Callable[[Any], bytes]
+BatchWriter = Callable[[list[dict[str, Any]]], list[bytes]]
+ENCODED_CACHE = 4096
+"""Distinct short strings per top-level field whose encoded bytes are kept (values repeat: show names, types)."""
+CACHED_STRING_BYTES = 64
+"""Longer strings (tokens, free text) rarely repeat: encoded each time, never cached."""
+
+
+def _field_encoder(avro_type: Any, path: str) -> FieldEncoder:
+    """value → the field's Avro bytes. A (nullable) string remembers the bytes of its short values, so a value
+    seen before costs one dict look-up; any other type runs its FieldWriter into a list."""
+    nullable = isinstance(avro_type, list) and len(avro_type) == 2 and avro_type[0] == "null"
+    if avro_type == "string" or (nullable and avro_type[1] == "string"):
+        return _cached_string_encoder(path, nullable)
+    writer, join = _writer(avro_type, path), b"".join
+
+    def encode(value: Any) -> bytes:
+        parts: list[bytes] = []
+        writer(value, parts.append)
+        return join(parts)
+
+    return encode
+
+
+def _cached_string_encoder(path: str, nullable: bool) -> FieldEncoder:
+    write_string = _string_writer(path, _varint(2) if nullable else None)  # the one place a string is encoded
+    cache: dict[str, bytes] = {}
+    cached, join = cache.get, b"".join
+
+    def encode_string(value: Any) -> bytes:
+        try:
+            found = cached(value)  # keys are str only: no other value can match one
+        except TypeError:  # unhashable (a list, a dict)
+            raise FieldTypeError(path) from None
+        if found is not None:
+            return found
+        if value is None and nullable:
+            return b"\x00"
+        parts: list[bytes] = []
+        write_string(value, parts.append)
+        encoded = join(parts)
+        if len(encoded) <= CACHED_STRING_BYTES:
+            if len(cache) >= ENCODED_CACHE:
+                cache.clear()
+            cache[value] = encoded
+        return encoded
+
+    return encode_string
+
+
+def _top_level(schema: dict[str, Any]) -> list[tuple[str, FieldEncoder, Any]] | None:
+    """(name, encoder, default) per top-level field of a record schema, or None if a type is unsupported."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
         return None
     try:
-        write_fields = _record_fields_writer(schema, "")
+        return [(f["name"], _field_encoder(f["type"], f["name"]), f.get("default")) for f in schema["fields"]]
     except (_Unsupported, KeyError, TypeError):
+        return None
+
+
+def compile_writer(schema: dict[str, Any]) -> RecordWriter | None:
+    """A function record → Avro binary body for this record schema, or None if it uses unsupported types."""
+    fields = _top_level(schema)
+    if fields is None:
         return None
     join = b"".join
 
     def write(record: dict[str, Any]) -> bytes:
-        parts: list[bytes] = []
-        write_fields(record, parts.append)
-        return join(parts)
+        if type(record) is not dict:
+            raise FieldTypeError("(record)")
+        get = record.get
+        return join([encode(get(name, default)) for name, encode, default in fields])
 
     return write
+
+
+def compile_batch_writer(schema: dict[str, Any], header: bytes = b"") -> BatchWriter | None:
+    """Like `compile_writer`, for a batch, column by column (each field's encoder over every record, then one
+    join per record), each body after `header`. The same field encoders as `compile_writer`, so the same bytes;
+    FieldTypeError if any record does not fit (the caller then encodes record by record to find which)."""
+    fields = _top_level(schema)
+    if fields is None:
+        return None
+    join = b"".join
+
+    def write_batch(records: list[dict[str, Any]]) -> list[bytes]:
+        for record in records:
+            if type(record) is not dict:
+                raise FieldTypeError("(record)")
+        columns: list[Any] = [[header] * len(records)]
+        for name, encode, default in fields:
+            columns.append([encode(record.get(name, default)) for record in records])
+        return [join(row) for row in zip(*columns, strict=True)]
+
+    return write_batch

@@ -34,7 +34,6 @@ from deid.kafka import make_registry_client, reachable_admin
 from deid.policy import Policy
 from deid.regions import Egress, check_egress
 from deid.settings import Settings
-from pipelines.avro import AvroEncodeError
 from pipelines.catalog_binding import source_pii_tags
 from pipelines.catch_up import CatchUp
 from pipelines.delivery import (
@@ -72,10 +71,10 @@ from pipelines.policy_source import (
 from pipelines.recovery import ConsumerFenced, FenceGuard, KeystoreWait, close_quietly, open_worker_keystore
 from pipelines.risk import DEFAULT_WINDOW, risk_window_for
 from pipelines.summary import Summary
-from pipelines.transforms import TreatmentError
 from pipelines.transforms.anonymize_text import TextAnalysis
 from pipelines.transforms.encrypt_modes import current_fpe_key_id
 from pipelines.transforms.fastcrypto import KeyedHmac
+from pipelines.treat import treat_batch
 
 log = logging.getLogger(__name__)
 RECORD_KEY = "record_key.default"
@@ -434,43 +433,32 @@ class Worker:
     def _treat(
         self, decoded: list[tuple[Message, dict[str, Any]]], rejected: list[tuple[Message, Rejection]]
     ) -> dict[str, int]:
-        """Treat, encode and produce each decoded record (the hot loop); failures join `rejected`."""
-        plan, producer = self.plan, self.delivery.producer
-        main_topic = self.domain.anonymised_topic
-        main_encode = self.encoders[main_topic].encode
-        encoders = self.encoders
-        apply, outputs, single = plan.apply, plan.outputs, not plan.purposes
-        version_header = self._version_header
-        send = producer.produce
+        """Treat and encode the batch (`treat.py`), then produce each record's outputs (the hot loop); failures
+        join `rejected`."""
+        producer, main_topic = self.delivery.producer, self.domain.anonymised_topic
+        treated = treat_batch(self.plan, self.encoders, main_topic, [record for _, record in decoded])
+        version_header, event_id = self._version_header, EVENT_ID_HEADER
+        send, single = producer.produce, not self.plan.purposes
         out_by_topic: dict[str, int] = {}
         written = 0
         keys, new_key = self._keys, self._new_key
         observe = self.risk.observe if self.risk is not None else None
-        room = {topic: self.limits.fits(topic) for topic in encoders}
-        for msg, record in decoded:
-            try:
-                if single:
-                    main = apply(record)
-                    pairs: Any = ((main_topic, main_encode(main)),)
-                else:
-                    treated = outputs(record)
-                    main = treated[0][1]
-                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in treated]
-            except TreatmentError as exc:
-                rejected.append((msg, Rejection("treatment", str(exc), exc.field_path)))
+        room = {topic: self.limits.fits(topic) for topic in self.encoders}
+        main_room = room[main_topic] - 256  # key and headers are a few dozen bytes: near it, the exact size decides
+        for (msg, _), result in zip(decoded, treated, strict=True):
+            if type(result) is Rejection:
+                rejected.append((msg, result))
                 continue
-            except AvroEncodeError as exc:
-                rejected.append((msg, Rejection("encode", str(exc))))
-                continue
+            main, pairs = result  # type: ignore[misc]
             headers = [version_header]
             for name, value in msg.headers() or ():
-                if name == EVENT_ID_HEADER:
-                    headers = [(EVENT_ID_HEADER, value), version_header]
+                if name == event_id:
+                    headers = [(event_id, value), version_header]
                     break
             raw_key = msg.key()
             key = None if raw_key is None else keys.get(raw_key) or new_key(raw_key)
-            # Near a topic's limit (key and headers are a few dozen bytes): the exact size decides.
-            if any(len(v) + 256 > room[t] for t, v in pairs) and (why := oversize_reason(pairs, key, headers, room)):
+            near = len(pairs[0][1]) > main_room if single else any(len(v) + 256 > room[t] for t, v in pairs)
+            if near and (why := oversize_reason(pairs, key, headers, room)):
                 rejected.append((msg, Rejection("too_large_output", why)))
                 continue
             if observe is not None:

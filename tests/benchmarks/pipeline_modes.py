@@ -80,6 +80,9 @@ class NaivePlan:
             out[name] = self._engine.anonymize(value, [result], self._operators[name]).text
         return out
 
+    def apply_batch(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [self.apply(record) for record in records]
+
     def outputs(self, record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         return [(self.topic, self.apply(record))]
 
