@@ -34,7 +34,10 @@ def treat_batch(
         return [_treat_one(plan, encoders, record) for record in records]
     treated = plan.apply_batch(records)
     good = [out for out in treated if type(out) is dict]
-    encoded = iter(encoders[main_topic].encode_batch(good))
+    values = encoders[main_topic].encode_batch(good)
+    if len(good) == len(treated) and all(type(value) is bytes for value in values):  # the usual batch
+        return [(out, [(main_topic, value)]) for out, value in zip(good, values, strict=True)]
+    encoded = iter(values)
     results: list[Treated | Rejection] = []
     for out in treated:
         if type(out) is not dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from pipelines.columns import apply_columns
 from pipelines.keys import Keystore, LocalKeystore
 from pipelines.plan import compile_policy
 from pipelines.transforms import TokenDecryptor, TreatmentError
+from pipelines.transforms.base import batch_form
+from pipelines.transforms.fastcrypto import FastFernet
 from pipelines.treat import treat_batch
 from tests.unit.test_policy import CHANNEL_POLICY, PROFILE_POLICY
 
@@ -30,7 +33,7 @@ MOVIE_RULES: dict[str, Any] = {
     "card_number": {"treatment": "encrypt", "params": {"mode": "deterministic"}},
 }
 GOOD = {
-    "movie_name": "Up",
+    "movie_name": "movie-1",
     "movie_type": "family",
     "purchase_date": "01-02-2024",
     "user_id": "user-00001",
@@ -49,7 +52,7 @@ def movie_records() -> list[Any]:
     records[5]["user_id"] = ["a", "list"]  # not a subject (date_shift, first in plan order), mask refuses it
     records[7]["price"] = "nine"  # kept, then does not fit the double: an encode error
     records[9] = {**records[9], "extra": 1, "movie_type": None}  # uncovered field, a null
-    records[11] = {"movie_name": "Solo"}  # every other field missing
+    records[11] = {"movie_name": "movie-2"}  # every other field missing
     records[13]["user_id"] = None  # mask: null stays null; date_shift: no subject
     return records
 
@@ -169,3 +172,28 @@ def test_treat_batch_rejections_name_the_field(keystore: Keystore) -> None:
                        13: ("treatment", "purchase_date")}  # fmt: skip
     main, pairs = results[0]  # type: ignore[misc]
     assert pairs == [(movie.anonymised_topic, encoders[movie.anonymised_topic].encode(main))]
+
+
+def test_fernet_batches_decrypt_with_cryptography_and_never_share_an_iv() -> None:
+    key = Fernet.generate_key()
+    fast, reference = FastFernet(key), Fernet(key)
+    one_block = [f"user-{n:05d}".encode() for n in range(300)]
+    mixed = [b"", b"x" * 15, b"y" * 16, b"z" * 40, "é".encode() * 30]
+    for values in (one_block, mixed, []):
+        tokens = fast.encrypt_many(values)
+        assert [reference.decrypt(token) for token in tokens] == values
+    ivs = {base64.urlsafe_b64decode(t)[9:25] for t in fast.encrypt_many(one_block) + fast.encrypt_many(one_block)}
+    assert len(ivs) == 600
+
+
+def test_encrypt_column_is_encrypt_value_by_value(keystore: Keystore) -> None:
+    channel = load_registry().get("channel")
+    plan = compile_policy(Policy.from_yaml(CHANNEL_POLICY), channel, keystore)
+    encrypt = dict(plan._main.root.plain)["user_id"]
+    assert encrypt is not None
+    column = batch_form(encrypt)(["u1", None, 7, True], [None] * 4)
+    decrypt = TokenDecryptor(keystore).decrypt
+    assert column[1] is None and [decrypt(column[i]) for i in (0, 2, 3)] == ["u1", "7", "true"]
+    assert decrypt(encrypt("u1", None)) == "u1"
+    with pytest.raises(TreatmentError, match="cannot encrypt a list"):
+        batch_form(encrypt)(["u1", ["a"]], [None, None])
