@@ -385,19 +385,21 @@ class Worker:
         started = time.perf_counter()
         last: dict[int, int] = {}  # partition → last offset in this batch
         ends: list[tuple[int, int]] = []
-        decoded: list[tuple[Message, dict[str, Any]]] = []
+        sources: list[Message] = []  # the decoded records and the messages they came from, in step
+        records: list[dict[str, Any]] = []
         rejected: list[tuple[Message, Rejection]] = []
-        max_bytes, decode, keep = self.options.max_record_bytes, decode_record, decoded.append
+        max_bytes, decode = self.options.max_record_bytes, decode_record
         for msg in messages:
             if msg.error() is not None:
                 self._consumer_event(msg, ends)
                 continue
             last[msg.partition()] = msg.offset()
             try:
-                keep((msg, decode(msg.value(), max_bytes)))
+                records.append(decode(msg.value(), max_bytes))
+                sources.append(msg)
             except Rejection as rejection:
                 rejected.append((msg, rejection))
-        records_in = len(decoded) + len(rejected)
+        records_in = len(records) + len(rejected)
         if not last:
             self._ends_reached(ends)
             return
@@ -405,12 +407,12 @@ class Worker:
             self._first_record = started
             self.summary.startup_seconds = started - self._started
         plan = self.plan
-        if not self._prefetch_keys(plan, decoded, messages):
+        if not self._prefetch_keys(plan, records, messages):
             return
-        plan.prepare_batch([record for _, record in decoded])  # e.g. anonymize_text: one analyzer pass per batch
+        plan.prepare_batch(records)  # e.g. anonymize_text: one analyzer pass per batch
         self.delivery.begin()
         skipped_before = [p.skipped for p in plan.purposes]
-        out_by_topic = self._treat(decoded, rejected)
+        out_by_topic = self._treat(sources, records, rejected)
         for msg, rejection in rejected:
             self._dead_letter(msg, rejection)
         offsets = [TopicPartition(self.domain.raw_topic, p, offset + 1) for p, offset in last.items()]
@@ -423,25 +425,25 @@ class Worker:
             raise
         self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
 
-    def _prefetch_keys(self, plan: Any, decoded: list[tuple[Message, dict[str, Any]]], messages: list[Message]) -> bool:
+    def _prefetch_keys(self, plan: Any, records: list[dict[str, Any]], messages: list[Message]) -> bool:
         """The batch's per-subject keys, or False after rewinding: while the keystore cannot give them, the
         batch waits (read again after a pause), so a record never goes out without its key."""
         try:
-            plan.prefetch_subject_keys(record for _, record in decoded)
+            plan.prefetch_subject_keys(records)
         except KEYSTORE_OUTAGES as exc:  # the keystore's database unreachable, locked, …: wait, never emit
             rewind(self.consumer, messages)
-            self._keystore_wait.failed(exc, len(decoded), lambda: self._stopping)
+            self._keystore_wait.failed(exc, len(records), lambda: self._stopping)
             return False
         self._keystore_wait.succeeded()
         return True
 
     def _treat(
-        self, decoded: list[tuple[Message, dict[str, Any]]], rejected: list[tuple[Message, Rejection]]
+        self, sources: list[Message], records: list[dict[str, Any]], rejected: list[tuple[Message, Rejection]]
     ) -> dict[str, int]:
         """Treat and encode the batch (`treat.py`), then produce each record's outputs (the hot loop); failures
         join `rejected`."""
         producer, main_topic = self.delivery.producer, self.domain.anonymised_topic
-        treated = treat_batch(self.plan, self.encoders, main_topic, [record for _, record in decoded])
+        treated = treat_batch(self.plan, self.encoders, main_topic, records)
         version_header, event_id = self._version_header, EVENT_ID_HEADER
         send, single = producer.produce, not self.plan.purposes
         out_by_topic: dict[str, int] = {}
@@ -450,7 +452,7 @@ class Worker:
         observe = self.risk.observe if self.risk is not None else None
         room = {topic: self.limits.fits(topic) for topic in self.encoders}
         main_room = room[main_topic] - 256  # key and headers are a few dozen bytes: near it, the exact size decides
-        for (msg, _), result in zip(decoded, treated, strict=True):
+        for msg, result in zip(sources, treated, strict=True):
             if type(result) is Rejection:
                 rejected.append((msg, result))
                 continue

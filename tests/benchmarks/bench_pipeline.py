@@ -178,7 +178,8 @@ def _spawn(
 def combine(mode: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     """Several workers of one group as one: records summed, from the first record read to the last commit."""
     records = sum(p["records"] for p in parts)
-    first, ended = min(p["first"] for p in parts), max(p["ended"] for p in parts)
+    busy = [p for p in parts if p["records"]] or parts  # a worker that got no partition has no first record
+    first, ended = min(p["first"] for p in busy), max(p["ended"] for p in busy)
     cpu = sum(p["cpu_seconds"] for p in parts)
     seconds = ended - first
     return {

@@ -130,7 +130,7 @@ def run_worker(
         barrier.wait(timeout=120)
     started = time.time()
     summary = worker.run()
-    cpu = cpu_seconds() - worker.cpu_at_first_batch
+    cpu = cpu_seconds() - worker.cpu_at_first_batch if worker.cpu_at_first_batch else 0.0  # no batch, no cost
     keystore.close()
     first = started + summary.startup_seconds
     results.put(_result(mode, summary.records_in, summary.seconds, cpu, first, first + summary.seconds))

@@ -35,3 +35,11 @@ def test_two_workers_combine_into_one_rate() -> None:
     combined = bench_pipeline.combine("deid_x2", parts)
     assert combined["records"] == 1000 and combined["seconds"] == 4.0 and combined["eps"] == 250.0
     assert combined["cpu_us_per_event"] == 1500.0 and combined["peak_rss_mb"] == 95.0
+
+
+def test_a_worker_without_records_does_not_stretch_the_combined_time() -> None:
+    parts = [
+        {"records": 1000, "first": 10.0, "ended": 12.0, "cpu_seconds": 1.0, "peak_rss_mb": 90.0, "eps": 500.0},
+        {"records": 0, "first": 5.0, "ended": 5.0, "cpu_seconds": 0.0, "peak_rss_mb": 80.0, "eps": 0.0},
+    ]
+    assert bench_pipeline.combine("deid_x2", parts)["eps"] == 500.0
