@@ -178,8 +178,9 @@ class ConfluentAvroEncoder:
 
     `encode(record) -> bytes` uses the compiled writer of `avro_writer` when the schema allows (it does
     for every anonymised schema), else fastavro. Either way a record that does not fit raises
-    AvroEncodeError naming the field, never the value. `encode_batch(records)` gives the same bytes for a
-    batch, column by column, with an AvroEncodeError in the place of each record that does not fit.
+    AvroEncodeError naming the field, never the value. `encode_batch(records)` and `encode_columns(columns,
+    count)` give the same bytes for a batch, column by column, with an AvroEncodeError in the place of each
+    record that does not fit.
     """
 
     def __init__(self, schema: dict[str, Any], schema_id: int) -> None:
@@ -191,15 +192,27 @@ class ConfluentAvroEncoder:
         self.encode: Callable[[dict[str, Any]], bytes] = (
             self._fastavro_encode if write is None else _compiled_encoder(self._header, write)
         )
-        self._write_batch = compile_batch_writer(schema, self._header)
+        self._write_columns = compile_batch_writer(schema, self._header)
+        self._fields = [(field["name"], field.get("default")) for field in schema["fields"]]
 
     def encode_batch(self, records: list[dict[str, Any]]) -> list[bytes | AvroEncodeError]:
         """Each record's Confluent-framed bytes, or the AvroEncodeError that `encode` raises for it."""
-        if self._write_batch is not None:
+        if self._write_columns is not None and all(type(record) is dict for record in records):
+            columns = {name: [record.get(name, default) for record in records] for name, default in self._fields}
+            return self.encode_columns(columns, len(records))
+        return [_encoded_or_error(self.encode, record) for record in records]
+
+    def encode_columns(self, columns: dict[str, list[Any]], count: int) -> list[bytes | AvroEncodeError]:
+        """`encode_batch` for a batch given by field (field name → its values, one per record)."""
+        if self._write_columns is not None:
             try:
-                return self._write_batch(records)  # type: ignore[return-value]
-            except Exception:  # some record does not fit: record by record, to say which
+                return self._write_columns(columns, count)  # type: ignore[return-value]
+            except Exception:  # some value does not fit: record by record, to say which
                 pass
+        names = list(columns)
+        records = [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)] or [
+            {} for _ in range(count)
+        ]
         return [_encoded_or_error(self.encode, record) for record in records]
 
     def _fastavro_encode(self, record: dict[str, Any]) -> bytes:

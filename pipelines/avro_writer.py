@@ -235,7 +235,7 @@ def _record_fields_writer(schema: dict[str, Any], prefix: str) -> FieldWriter:
 
 
 FieldEncoder = Callable[[Any], bytes]
-BatchWriter = Callable[[list[dict[str, Any]]], list[bytes]]
+ColumnWriter = Callable[[dict[str, list[Any]], int], list[bytes]]
 ENCODED_CACHE = 4096
 """Distinct short strings per top-level field whose encoded bytes are kept (values repeat: show names, types)."""
 CACHED_STRING_BYTES = 64
@@ -310,22 +310,22 @@ def compile_writer(schema: dict[str, Any]) -> RecordWriter | None:
     return write
 
 
-def compile_batch_writer(schema: dict[str, Any], header: bytes = b"") -> BatchWriter | None:
-    """Like `compile_writer`, for a batch, column by column (each field's encoder over every record, then one
-    join per record), each body after `header`. The same field encoders as `compile_writer`, so the same bytes;
-    FieldTypeError if any record does not fit (the caller then encodes record by record to find which)."""
+def compile_batch_writer(schema: dict[str, Any], header: bytes = b"") -> ColumnWriter | None:
+    """Like `compile_writer`, for a batch given by field: `write(columns, count)`, `columns` mapping a field
+    name to its values, one per record (a field without a column takes its default). Each field's encoder
+    runs over its column, then one join per record, each body after `header`. The same field encoders as
+    `compile_writer`, so the same bytes; FieldTypeError if any value does not fit (the caller then encodes
+    record by record to find which)."""
     fields = _top_level(schema)
     if fields is None:
         return None
     join = b"".join
 
-    def write_batch(records: list[dict[str, Any]]) -> list[bytes]:
-        for record in records:
-            if type(record) is not dict:
-                raise FieldTypeError("(record)")
-        columns: list[Any] = [[header] * len(records)]
+    def write_columns(columns: dict[str, list[Any]], count: int) -> list[bytes]:
+        encoded: list[list[bytes]] = [[header] * count]
         for name, encode, default in fields:
-            columns.append([encode(record.get(name, default)) for record in records])
-        return [join(row) for row in zip(*columns, strict=True)]
+            values = columns.get(name)
+            encoded.append([encode(v) for v in values] if values is not None else [encode(default)] * count)
+        return [join(row) for row in zip(*encoded, strict=True)]
 
-    return write_batch
+    return write_columns

@@ -12,6 +12,7 @@ gets the TreatmentError `apply` raises for it (the first failing field in plan o
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pipelines.transforms.base import FieldFunction, TreatmentError, batch_form
@@ -19,16 +20,47 @@ from pipelines.transforms.base import FieldFunction, TreatmentError, batch_form
 RECORD = "(record)"
 
 
-def apply_columns(
+@dataclass
+class Columns:
+    """A treated batch, by field: `values[i][r]` is field `names[i]` of record r; `failed` maps the records a
+    rule refused to their TreatmentError (their values are placeholders)."""
+
+    names: list[str]
+    values: list[list[Any]]
+    failed: dict[int, TreatmentError]
+    count: int
+
+    def rows(self) -> list[dict[str, Any] | TreatmentError]:
+        """Record by record: the treated record, or its TreatmentError."""
+        names = self.names
+        rows: list[dict[str, Any] | TreatmentError] = [dict(zip(names, row, strict=True)) for row in zip(*self.values)]  # noqa: B905 (equal lengths)
+        if not names:
+            rows = [{} for _ in range(self.count)]
+        for index, error in self.failed.items():
+            rows[index] = error
+        return rows
+
+    def treated(self) -> dict[str, list[Any]]:
+        """Field name → its values across the records that did not fail."""
+        if not self.failed:
+            return dict(zip(self.names, self.values, strict=True))
+        failed = self.failed
+        return {
+            name: [v for r, v in enumerate(column) if r not in failed]
+            for name, column in zip(self.names, self.values, strict=True)
+        }
+
+
+def treat_columns(
     plain: list[tuple[str, FieldFunction | None]],
     known: frozenset[str],
     records: list[dict[str, Any]],
     subjects: list[Any],
     uncovered: set[str],
     constants: Iterable[tuple[str, Any]] = (),
-) -> list[dict[str, Any] | TreatmentError]:
-    """The treated record (or its TreatmentError) for each of `records` (all dicts) under flat rules `plain`
-    ((key, function or None for keep) pairs); keys outside `known` are added to `uncovered`."""
+) -> Columns:
+    """`records` (all dicts) treated by flat rules `plain` ((key, function or None for keep) pairs), column by
+    column; keys outside `known` are added to `uncovered` (from the records that did not fail, as `apply`)."""
     failed: dict[int, TreatmentError] = {}
     names: list[str] = []
     columns: list[list[Any]] = []
@@ -39,15 +71,10 @@ def apply_columns(
     for name, value in constants:  # e.g. data_redacted: True on every record
         names.append(name)
         columns.append([value] * len(records))
-    rows: list[dict[str, Any] | TreatmentError] = [dict(zip(names, row, strict=True)) for row in zip(*columns)]  # noqa: B905 (equal lengths)
-    if not columns:
-        rows = [{} for _ in records]
-    for index, error in failed.items():
-        rows[index] = error
     for index, record in enumerate(records):
         if not record.keys() <= known and index not in failed:
             uncovered.update(record.keys() - known)
-    return rows
+    return Columns(names, columns, failed, len(records))
 
 
 def _treated(fn: FieldFunction, values: list[Any], subjects: list[Any], failed: dict[int, TreatmentError]) -> list[Any]:

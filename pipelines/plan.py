@@ -28,7 +28,7 @@ from deid.policy import (
     check_policy,
     split_path,
 )
-from pipelines.columns import apply_columns
+from pipelines.columns import Columns, treat_columns
 from pipelines.consent import ConsentLedger, SubjectConsent
 from pipelines.keys.base import Keystore
 from pipelines.transforms import FieldContext, FieldFunction, TransformRegistry, TreatmentError, default_registry
@@ -166,14 +166,21 @@ class Plan:
     def apply_batch(self, records: list[Any]) -> list[dict[str, Any] | TreatmentError]:
         """`apply` for each record of a batch: its main anonymised record, or the TreatmentError `apply` raises.
 
-        Flat plans run column by column (`pipelines.columns`: the same field functions, one pass per field);
-        the others, record by record."""
-        if self._columnar and all(type(record) is dict for record in records):
-            main, subject = self._main, self._subject
-            flag = [(REDACTED_FLAG_FIELD, True)] if main.has_flag else []
-            subjects = [subject(record) for record in records]
-            return apply_columns(main.root.plain, main.root.known, records, subjects, main.uncovered, flag)
+        Flat plans run column by column (`treat_columns`); the others, record by record."""
+        columns = self.treat_columns(records)
+        if columns is not None:
+            return columns.rows()
         return [_applied_or_error(self.apply, record) for record in records]
+
+    def treat_columns(self, records: list[Any]) -> Columns | None:
+        """A flat plan without consent (`pipelines.columns`: the same field functions, one pass per field over
+        the batch): the batch treated, by field; None for other plans (or a record that is no JSON object)."""
+        if not self._columnar or not all(type(record) is dict for record in records):
+            return None
+        main, subject = self._main, self._subject
+        flag = [(REDACTED_FLAG_FIELD, True)] if main.has_flag else []
+        subjects = [subject(record) for record in records]
+        return treat_columns(main.root.plain, main.root.known, records, subjects, main.uncovered, flag)
 
     def outputs(self, record: Any) -> list[tuple[str, dict[str, Any]]]:
         """(topic, record) for the main output and every purpose whose consent level admits the row."""

@@ -1,10 +1,12 @@
 """A batch's decoded records → what goes out: each record's treated main output and its encoded outputs.
 
-With no purposes (one output topic), the batch goes through in two passes: `Plan.apply_batch` (column by
-column for flat plans) and the main encoder's `encode_batch` (column by column too). With purposes, each
-record gets `Plan.outputs` and one encode per output. Either way the result, record by record, is what
-`apply`/`outputs` and `encode` give it: (main record, [(topic, bytes), …]), or the Rejection that sends
-it to the DLQ (treatment: a rule refused a value; encode: the treated record does not fit its schema).
+With no purposes (one output topic), the batch goes through in two passes: `Plan.treat_columns` (flat plans:
+the batch treated field by field) and the main encoder's `encode_columns` (field by field too), so a record
+becomes a dict only if asked for (the risk window reads them); other plans: `Plan.apply_batch`, then
+`encode_batch`. With purposes, each record gets `Plan.outputs` and one encode per output. Either way the
+result, record by record, is what `apply`/`outputs` and `encode` give it: (main record, [(topic, bytes),
+…]), or the Rejection that sends it to the DLQ (treatment: a rule refused a value; encode: the treated
+record does not fit its schema).
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from pipelines.avro import AvroEncodeError, ConfluentAvroEncoder
+from pipelines.columns import Columns
 from pipelines.dlq import Rejection
 from pipelines.transforms import TreatmentError
 
-Treated = tuple[dict[str, Any], list[tuple[str, bytes]]]
+Treated = tuple[dict[str, Any] | None, list[tuple[str, bytes]]]
 
 
 class BatchPlan(Protocol):
     purposes: list[Any]
+
+    def treat_columns(self, records: list[Any]) -> Columns | None: ...
 
     def apply_batch(self, records: list[Any]) -> list[Any]: ...
 
@@ -27,20 +32,33 @@ class BatchPlan(Protocol):
 
 
 def treat_batch(
-    plan: BatchPlan, encoders: dict[str, ConfluentAvroEncoder], main_topic: str, records: list[dict[str, Any]]
+    plan: BatchPlan,
+    encoders: dict[str, ConfluentAvroEncoder],
+    main_topic: str,
+    records: list[dict[str, Any]],
+    want_records: bool = True,
 ) -> list[Treated | Rejection]:
-    """One entry per record, in order: (main record, [(topic, encoded value), …]) or its Rejection."""
+    """One entry per record, in order: (main record, [(topic, encoded value), …]) or its Rejection. Without
+    `want_records` a flat plan's batch goes from columns to bytes and the main record is None."""
     if plan.purposes:
         return [_treat_one(plan, encoders, record) for record in records]
-    treated = plan.apply_batch(records)
-    good = [out for out in treated if type(out) is dict]
-    values = encoders[main_topic].encode_batch(good)
-    if len(good) == len(treated) and all(type(value) is bytes for value in values):  # the usual batch
-        return [(out, [(main_topic, value)]) for out, value in zip(good, values, strict=True)]
+    columns = plan.treat_columns(records)
+    if columns is None:  # not a flat plan: record by record, then one encode_batch
+        treated = plan.apply_batch(records)
+        return _encoded(treated, encoders[main_topic].encode_batch([r for r in treated if type(r) is dict]), main_topic)
+    values = encoders[main_topic].encode_columns(columns.treated(), columns.count - len(columns.failed))
+    rows: list[Any] = columns.rows() if want_records or columns.failed else [None] * columns.count
+    return _encoded(rows, values, main_topic)
+
+
+def _encoded(treated: list[Any], values: list[Any], main_topic: str) -> list[Treated | Rejection]:
+    """Rows (record, None or TreatmentError) and the encoded values of the good ones, in order, joined."""
+    if len(values) == len(treated) and all(type(value) is bytes for value in values):  # the usual batch
+        return [(row, [(main_topic, value)]) for row, value in zip(treated, values, strict=True)]
     encoded = iter(values)
     results: list[Treated | Rejection] = []
     for out in treated:
-        if type(out) is not dict:
+        if isinstance(out, TreatmentError):
             results.append(Rejection("treatment", str(out), out.field_path))
             continue
         value = next(encoded)

@@ -443,13 +443,13 @@ class Worker:
         """Treat and encode the batch (`treat.py`), then produce each record's outputs (the hot loop); failures
         join `rejected`."""
         producer, main_topic = self.delivery.producer, self.domain.anonymised_topic
-        treated = treat_batch(self.plan, self.encoders, main_topic, records)
+        observe = self.risk.observe if self.risk is not None else None
+        treated = treat_batch(self.plan, self.encoders, main_topic, records, want_records=observe is not None)
         version_header, event_id = self._version_header, EVENT_ID_HEADER
         send, single = producer.produce, not self.plan.purposes
         out_by_topic: dict[str, int] = {}
         written = 0
         keys, new_key = self._keys, self._new_key
-        observe = self.risk.observe if self.risk is not None else None
         room = {topic: self.limits.fits(topic) for topic in self.encoders}
         main_room = room[main_topic] - 256  # key and headers are a few dozen bytes: near it, the exact size decides
         for msg, result in zip(sources, treated, strict=True):

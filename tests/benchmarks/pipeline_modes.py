@@ -80,6 +80,9 @@ class NaivePlan:
             out[name] = self._engine.anonymize(value, [result], self._operators[name]).text
         return out
 
+    def treat_columns(self, _records: Any) -> None:
+        return None  # not column by column: record by record, through apply_batch
+
     def apply_batch(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [self.apply(record) for record in records]
 

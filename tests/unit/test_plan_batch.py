@@ -15,7 +15,8 @@ from deid.domains import load_registry
 from deid.policy import Policy
 from deid.settings import Settings
 from pipelines.avro import AvroEncodeError, ConfluentAvroEncoder, anonymised_schema, decode_confluent
-from pipelines.columns import apply_columns
+from pipelines.columns import treat_columns
+from pipelines.dlq import Rejection
 from pipelines.keys import Keystore, LocalKeystore
 from pipelines.plan import compile_policy
 from pipelines.transforms import TokenDecryptor, TreatmentError
@@ -129,10 +130,12 @@ def test_columns_use_a_batch_form_and_fall_back_value_by_value() -> None:
     double.batch = double_batch  # type: ignore[attr-defined]
     records = [{"a": 1, "b": 2}, {"a": 2, "b": None}, {"a": 3, "b": "bad"}, {"b": 4, "c": 0}]
     uncovered: set[str] = set()
-    rows = apply_columns([("a", None), ("b", double)], frozenset({"a", "b"}), records, [None] * 4, uncovered)
+    columns = treat_columns([("a", None), ("b", double)], frozenset({"a", "b"}), records, [None] * 4, uncovered)
+    rows = columns.rows()
     assert rows[:2] == [{"a": 1, "b": 4}, {"a": 2, "b": None}] and rows[3] == {"a": None, "b": 8}
     assert isinstance(rows[2], TreatmentError) and rows[2].field_path == "b"
     assert calls == [4] and uncovered == {"c"}
+    assert columns.treated() == {"a": [1, 2, None], "b": [4, None, 8]}  # the failed record left out
 
 
 def test_encode_batch_is_encode_record_by_record() -> None:
@@ -197,3 +200,17 @@ def test_encrypt_column_is_encrypt_value_by_value(keystore: Keystore) -> None:
     assert decrypt(encrypt("u1", None)) == "u1"
     with pytest.raises(TreatmentError, match="cannot encrypt a list"):
         batch_form(encrypt)(["u1", ["a"]], [None, None])
+
+
+def test_treat_batch_without_records_gives_the_same_bytes(keystore: Keystore) -> None:
+    policy = Policy(domain="movie", version=1, status="published", rules=MOVIE_RULES)
+    movie = load_registry().get("movie")
+    plan = compile_policy(policy, movie, keystore)
+    encoders = {movie.anonymised_topic: ConfluentAvroEncoder(anonymised_schema(movie, policy), 1)}
+    for records in (movie_records(), movie_records()[14:]):  # with rejections, and a clean batch
+        full = treat_batch(plan, encoders, movie.anonymised_topic, records)
+        lean = treat_batch(plan, encoders, movie.anonymised_topic, records, want_records=False)
+        assert [r if isinstance(r, Rejection) else r[1] for r in full] == [
+            r if isinstance(r, Rejection) else r[1] for r in lean
+        ]
+    assert all(not isinstance(r, Rejection) and r[0] is None for r in lean)
