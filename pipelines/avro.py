@@ -36,7 +36,7 @@ from deid.policy import (
     rule_branches,
     split_path,
 )
-from pipelines.avro_writer import FieldTypeError, compile_writer
+from pipelines.avro_writer import FieldTypeError, compile_batch_writer, compile_writer
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
@@ -180,7 +180,9 @@ class ConfluentAvroEncoder:
 
     `encode(record) -> bytes` uses the compiled writer of `avro_writer` when the schema allows (it does
     for every anonymised schema), else fastavro. Either way a record that does not fit raises
-    AvroEncodeError naming the field, never the value.
+    AvroEncodeError naming the field, never the value. `encode_batch(records)` and `encode_columns(columns,
+    count)` give the same bytes for a batch, column by column, with an AvroEncodeError in the place of each
+    record that does not fit.
     """
 
     def __init__(self, schema: dict[str, Any], schema_id: int) -> None:
@@ -192,6 +194,28 @@ class ConfluentAvroEncoder:
         self.encode: Callable[[dict[str, Any]], bytes] = (
             self._fastavro_encode if write is None else _compiled_encoder(self._header, write)
         )
+        self._write_columns = compile_batch_writer(schema, self._header)
+        self._fields = [(field["name"], field.get("default")) for field in schema["fields"]]
+
+    def encode_batch(self, records: list[dict[str, Any]]) -> list[bytes | AvroEncodeError]:
+        """Each record's Confluent-framed bytes, or the AvroEncodeError that `encode` raises for it."""
+        if self._write_columns is not None and all(type(record) is dict for record in records):
+            columns = {name: [record.get(name, default) for record in records] for name, default in self._fields}
+            return self.encode_columns(columns, len(records))
+        return [_encoded_or_error(self.encode, record) for record in records]
+
+    def encode_columns(self, columns: dict[str, list[Any]], count: int) -> list[bytes | AvroEncodeError]:
+        """`encode_batch` for a batch given by field (field name → its values, one per record)."""
+        if self._write_columns is not None:
+            try:
+                return self._write_columns(columns, count)  # type: ignore[return-value]
+            except Exception:  # some value does not fit: record by record, to say which
+                pass
+        names = list(columns)
+        records = [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)] or [
+            {} for _ in range(count)
+        ]
+        return [_encoded_or_error(self.encode, record) for record in records]
 
     def _fastavro_encode(self, record: dict[str, Any]) -> bytes:
         buffer = io.BytesIO()
@@ -218,6 +242,13 @@ def _compiled_encoder(header: bytes, write: Callable[[dict[str, Any]], bytes]) -
         raise AvroEncodeError(f"record does not fit the anonymised schema: {problem}")
 
     return encode
+
+
+def _encoded_or_error(encode: Callable[[dict[str, Any]], bytes], record: dict[str, Any]) -> bytes | AvroEncodeError:
+    try:
+        return encode(record)
+    except AvroEncodeError as exc:
+        return exc
 
 
 def decode_confluent(data: bytes, schema: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -234,19 +234,98 @@ def _record_fields_writer(schema: dict[str, Any], prefix: str) -> FieldWriter:
     return write_record
 
 
-def compile_writer(schema: dict[str, Any]) -> RecordWriter | None:
-    """A function record → Avro binary body for this record schema, or None if it uses unsupported types."""
+FieldEncoder = Callable[[Any], bytes]
+ColumnWriter = Callable[[dict[str, list[Any]], int], list[bytes]]
+ENCODED_CACHE = 4096
+"""Distinct short strings per top-level field whose encoded bytes are kept (values repeat: show names, types)."""
+CACHED_STRING_BYTES = 64
+"""Longer strings (tokens, free text) rarely repeat: encoded each time, never cached."""
+
+
+def _field_encoder(avro_type: Any, path: str) -> FieldEncoder:
+    """value → the field's Avro bytes. A (nullable) string remembers the bytes of its short values, so a value
+    seen before costs one dict look-up; any other type runs its FieldWriter into a list."""
+    nullable = isinstance(avro_type, list) and len(avro_type) == 2 and avro_type[0] == "null"
+    if avro_type == "string" or (nullable and avro_type[1] == "string"):
+        return _cached_string_encoder(path, nullable)
+    writer, join = _writer(avro_type, path), b"".join
+
+    def encode(value: Any) -> bytes:
+        parts: list[bytes] = []
+        writer(value, parts.append)
+        return join(parts)
+
+    return encode
+
+
+def _cached_string_encoder(path: str, nullable: bool) -> FieldEncoder:
+    write_string = _string_writer(path, _varint(2) if nullable else None)  # the one place a string is encoded
+    cache: dict[str, bytes] = {}
+    cached, join = cache.get, b"".join
+
+    def encode_string(value: Any) -> bytes:
+        try:
+            found = cached(value)  # keys are str only: no other value can match one
+        except TypeError:  # unhashable (a list, a dict)
+            raise FieldTypeError(path) from None
+        if found is not None:
+            return found
+        if value is None and nullable:
+            return b"\x00"
+        parts: list[bytes] = []
+        write_string(value, parts.append)
+        encoded = join(parts)
+        if len(encoded) <= CACHED_STRING_BYTES:
+            if len(cache) >= ENCODED_CACHE:
+                cache.clear()
+            cache[value] = encoded
+        return encoded
+
+    return encode_string
+
+
+def _top_level(schema: dict[str, Any]) -> list[tuple[str, FieldEncoder, Any]] | None:
+    """(name, encoder, default) per top-level field of a record schema, or None if a type is unsupported."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
         return None
     try:
-        write_fields = _record_fields_writer(schema, "")
+        return [(f["name"], _field_encoder(f["type"], f["name"]), f.get("default")) for f in schema["fields"]]
     except (_Unsupported, KeyError, TypeError):
+        return None
+
+
+def compile_writer(schema: dict[str, Any]) -> RecordWriter | None:
+    """A function record → Avro binary body for this record schema, or None if it uses unsupported types."""
+    fields = _top_level(schema)
+    if fields is None:
         return None
     join = b"".join
 
     def write(record: dict[str, Any]) -> bytes:
-        parts: list[bytes] = []
-        write_fields(record, parts.append)
-        return join(parts)
+        if type(record) is not dict:
+            raise FieldTypeError("(record)")
+        get = record.get
+        return join([encode(get(name, default)) for name, encode, default in fields])
 
     return write
+
+
+def compile_batch_writer(schema: dict[str, Any], header: bytes = b"") -> ColumnWriter | None:
+    """Like `compile_writer`, for a batch given by field: `write(columns, count)`, `columns` mapping a field
+    name to its values, one per record (a field without a column takes its default). Each field's encoder
+    runs over its column, then one join per record, each body after `header`. The same field encoders as
+    `compile_writer`, so the same bytes; FieldTypeError if any value does not fit (the caller then encodes
+    record by record to find which)."""
+    fields = _top_level(schema)
+    if fields is None:
+        return None
+    join = b"".join
+
+    def write_columns(columns: dict[str, list[Any]], count: int) -> list[bytes]:
+        encoded: list[list[bytes]] = [[header] * count]
+        for name, encode, default in fields:
+            values = columns.get(name)
+            encoded.append([encode(v) for v in values] if values is not None else [encode(default)] * count)
+        return [join(row) for row in zip(*encoded, strict=True)]
+
+    return write_columns

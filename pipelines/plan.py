@@ -28,6 +28,7 @@ from deid.policy import (
     check_policy,
     split_path,
 )
+from pipelines.columns import Columns, treat_columns
 from pipelines.consent import ConsentLedger, SubjectConsent
 from pipelines.keys.base import Keystore
 from pipelines.transforms import FieldContext, FieldFunction, TransformRegistry, TreatmentError, default_registry
@@ -36,7 +37,7 @@ from pipelines.transforms.base import as_text
 from pipelines.transforms.encrypt import SubjectKeyCache
 from pipelines.transforms.registry import UnknownTransformError
 
-RECORD = "(record)"
+RECORD = "(record)"  # also pipelines.columns.RECORD
 _OMIT = object()  # a drop branch of a consent rule: the field goes out as null
 Slot = Callable[[Any, Any, Any], Any]  # (raw value, subject, consent level) -> output value
 
@@ -109,6 +110,9 @@ class Plan:
         if self._subject_consent is not None:
             self._consent = self._subject_consent.reader(self._subject, self._raw_consent, self._consent)
         self._prepares = [(_getter(path), prepare) for path, prepare in batch_prepares or []]
+        root = main.root
+        self._columnar = not purposes and not self._needs_consent and not root.slots and not main.flag_when
+        """A flat main output, no consent: `apply_batch` treats a batch column by column."""
 
     def prepare_batch(self, records: list[Any]) -> None:
         """Before a batch: let batch-aware field functions (anonymize_text) treat the batch's values in one
@@ -159,6 +163,25 @@ class Plan:
         # Raised here, outside the except blocks, so no exception holding a value is chained to it.
         raise TreatmentError(*problem)
 
+    def apply_batch(self, records: list[Any]) -> list[dict[str, Any] | TreatmentError]:
+        """`apply` for each record of a batch: its main anonymised record, or the TreatmentError `apply` raises.
+
+        Flat plans run column by column (`treat_columns`); the others, record by record."""
+        columns = self.treat_columns(records)
+        if columns is not None:
+            return columns.rows()
+        return [_applied_or_error(self.apply, record) for record in records]
+
+    def treat_columns(self, records: list[Any]) -> Columns | None:
+        """A flat plan without consent (`pipelines.columns`: the same field functions, one pass per field over
+        the batch): the batch treated, by field; None for other plans (or a record that is no JSON object)."""
+        if not self._columnar or not all(type(record) is dict for record in records):
+            return None
+        main, subject = self._main, self._subject
+        flag = [(REDACTED_FLAG_FIELD, True)] if main.has_flag else []
+        subjects = [subject(record) for record in records]
+        return treat_columns(main.root.plain, main.root.known, records, subjects, main.uncovered, flag)
+
     def outputs(self, record: Any) -> list[tuple[str, dict[str, Any]]]:
         """(topic, record) for the main output and every purpose whose consent level admits the row."""
         problem: tuple[str, str]
@@ -187,6 +210,13 @@ class Plan:
 
     def __repr__(self) -> str:
         return f"Plan(domain={self.domain!r}, version={self.version}, purposes={[p.name for p in self.purposes]})"
+
+
+def _applied_or_error(apply: Callable[[Any], dict[str, Any]], record: Any) -> dict[str, Any] | TreatmentError:
+    try:
+        return apply(record)
+    except TreatmentError as exc:
+        return exc
 
 
 def _apply_node(node: _Node, src: dict[str, Any], subject: Any, level: Any, uncovered: set[str]) -> dict[str, Any]:

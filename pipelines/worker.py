@@ -17,6 +17,7 @@ in hand is finished and committed, then the worker exits cleanly.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import Counter
@@ -34,7 +35,6 @@ from deid.kafka import make_registry_client, reachable_admin
 from deid.policy import Policy
 from deid.regions import Egress, check_egress
 from deid.settings import Settings
-from pipelines.avro import AvroEncodeError
 from pipelines.catalog_binding import source_pii_tags
 from pipelines.catch_up import CatchUp
 from pipelines.delivery import (
@@ -72,10 +72,10 @@ from pipelines.policy_source import (
 from pipelines.recovery import ConsumerFenced, FenceGuard, KeystoreWait, close_quietly, open_worker_keystore
 from pipelines.risk import DEFAULT_WINDOW, KSuppressor, k_suppressor_for, risk_window_for
 from pipelines.summary import Summary
-from pipelines.transforms import TreatmentError
 from pipelines.transforms.anonymize_text import TextAnalysis
 from pipelines.transforms.encrypt_modes import current_fpe_key_id
 from pipelines.transforms.fastcrypto import KeyedHmac
+from pipelines.treat import treat_batch
 
 log = logging.getLogger(__name__)
 RECORD_KEY = "record_key.default"
@@ -305,6 +305,7 @@ class Worker:
         self._started = time.perf_counter()
         self._first_record: float | None = None
         self._start()
+        gc.freeze()  # what start-up built lives as long as the worker: out of every later collection
         try:
             while not self._stopping:
                 if self.catch_up is not None and self.catch_up.finished():
@@ -383,6 +384,7 @@ class Worker:
     def _batch(self, messages: list[Message]) -> None:
         """Process one batch. An aborted transaction rewound the consumer to the batch start: the next
         consume reads it again (from the partitions still assigned to this worker)."""
+        gc.disable()  # a batch allocates ~10 objects a record, nearly all freed at its end: no cycle to hunt
         try:
             self._process(messages)
             self._aborts = 0
@@ -391,24 +393,28 @@ class Worker:
             if self._aborts >= MAX_ABORTS_IN_A_ROW:
                 raise DeidError(f"{self._aborts} transactions in a row were aborted (last: {exc}); stopping") from None
             log.warning("transaction aborted (%s); the batch will be read again", exc)
+        finally:
+            gc.enable()
 
     def _process(self, messages: list[Message]) -> None:
         started = time.perf_counter()
         last: dict[int, int] = {}  # partition → last offset in this batch
         ends: list[tuple[int, int]] = []
-        decoded: list[tuple[Message, dict[str, Any]]] = []
+        sources: list[Message] = []  # the decoded records and the messages they came from, in step
+        records: list[dict[str, Any]] = []
         rejected: list[tuple[Message, Rejection]] = []
-        max_bytes, decode, keep = self.options.max_record_bytes, decode_record, decoded.append
+        max_bytes, decode = self.options.max_record_bytes, decode_record
         for msg in messages:
             if msg.error() is not None:
                 self._consumer_event(msg, ends)
                 continue
             last[msg.partition()] = msg.offset()
             try:
-                keep((msg, decode(msg.value(), max_bytes)))
+                records.append(decode(msg.value(), max_bytes))
+                sources.append(msg)
             except Rejection as rejection:
                 rejected.append((msg, rejection))
-        records_in = len(decoded) + len(rejected)
+        records_in = len(records) + len(rejected)
         if not last:
             self._ends_reached(ends)
             return
@@ -416,12 +422,12 @@ class Worker:
             self._first_record = started
             self.summary.startup_seconds = started - self._started
         plan = self.plan
-        if not self._prefetch_keys(plan, decoded, messages):
+        if not self._prefetch_keys(plan, records, messages):
             return
-        plan.prepare_batch([record for _, record in decoded])  # e.g. anonymize_text: one analyzer pass per batch
+        plan.prepare_batch(records)  # e.g. anonymize_text: one analyzer pass per batch
         self.delivery.begin()
         skipped_before = [p.skipped for p in plan.purposes]
-        out_by_topic = self._treat(decoded, rejected)
+        out_by_topic = self._treat(sources, records, rejected)
         for msg, rejection in rejected:
             self._dead_letter(msg, rejection)
         offsets = [TopicPartition(self.domain.raw_topic, p, offset + 1) for p, offset in last.items()]
@@ -434,63 +440,48 @@ class Worker:
             raise
         self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
 
-    def _prefetch_keys(self, plan: Any, decoded: list[tuple[Message, dict[str, Any]]], messages: list[Message]) -> bool:
+    def _prefetch_keys(self, plan: Any, records: list[dict[str, Any]], messages: list[Message]) -> bool:
         """The batch's per-subject keys, or False after rewinding: while the keystore cannot give them, the
         batch waits (read again after a pause), so a record never goes out without its key."""
         try:
-            plan.prefetch_subject_keys(record for _, record in decoded)
+            plan.prefetch_subject_keys(records)
         except KEYSTORE_OUTAGES as exc:  # the keystore's database unreachable, locked, …: wait, never emit
             rewind(self.consumer, messages)
-            self._keystore_wait.failed(exc, len(decoded), lambda: self._stopping)
+            self._keystore_wait.failed(exc, len(records), lambda: self._stopping)
             return False
         self._keystore_wait.succeeded()
         return True
 
     def _treat(
-        self, decoded: list[tuple[Message, dict[str, Any]]], rejected: list[tuple[Message, Rejection]]
+        self, sources: list[Message], records: list[dict[str, Any]], rejected: list[tuple[Message, Rejection]]
     ) -> dict[str, int]:
-        """Treat, encode and produce each decoded record (the hot loop); failures join `rejected`."""
-        plan, producer = self.plan, self.delivery.producer
-        main_topic = self.domain.anonymised_topic
-        main_encode = self.encoders[main_topic].encode
-        encoders = self.encoders
-        apply, outputs, single = plan.apply, plan.outputs, not plan.purposes
-        version_header = self._version_header
-        send = producer.produce
+        """Treat and encode the batch (`treat.py`), then produce each record's outputs (the hot loop); failures
+        join `rejected`."""
+        producer, main_topic = self.delivery.producer, self.domain.anonymised_topic
+        observe = self.risk.observe if self.risk is not None else None
+        suppressors, want = self.suppressors, observe is not None
+        treated = treat_batch(self.plan, self.encoders, main_topic, records, want_records=want, suppressors=suppressors)
+        version_header, event_id = self._version_header, EVENT_ID_HEADER
+        send, single = producer.produce, not self.plan.purposes
         out_by_topic: dict[str, int] = {}
         written = 0
         keys, new_key = self._keys, self._new_key
-        observe = self.risk.observe if self.risk is not None else None
-        suppress = self.suppressors  # k_anonymity: suppress (empty otherwise)
-        room = {topic: self.limits.fits(topic) for topic in encoders}
-        for msg, record in decoded:
-            try:
-                if single:
-                    main = apply(record)
-                    if suppress:
-                        main = suppress[main_topic](main)
-                    pairs: Any = ((main_topic, main_encode(main)),)
-                else:
-                    treated = outputs(record)
-                    if suppress:
-                        treated = [(topic, suppress[topic](out)) for topic, out in treated]
-                    main = treated[0][1]
-                    pairs = [(topic, encoders[topic].encode(out)) for topic, out in treated]
-            except TreatmentError as exc:
-                rejected.append((msg, Rejection("treatment", str(exc), exc.field_path)))
+        room = {topic: self.limits.fits(topic) for topic in self.encoders}
+        main_room = room[main_topic] - 256  # key and headers are a few dozen bytes: near it, the exact size decides
+        for msg, result in zip(sources, treated, strict=True):
+            if type(result) is Rejection:
+                rejected.append((msg, result))
                 continue
-            except AvroEncodeError as exc:
-                rejected.append((msg, Rejection("encode", str(exc))))
-                continue
+            main, pairs = result  # type: ignore[misc]
             headers = [version_header]
             for name, value in msg.headers() or ():
-                if name == EVENT_ID_HEADER:
-                    headers = [(EVENT_ID_HEADER, value), version_header]
+                if name == event_id:
+                    headers = [(event_id, value), version_header]
                     break
             raw_key = msg.key()
             key = None if raw_key is None else keys.get(raw_key) or new_key(raw_key)
-            # Near a topic's limit (key and headers are a few dozen bytes): the exact size decides.
-            if any(len(v) + 256 > room[t] for t, v in pairs) and (why := oversize_reason(pairs, key, headers, room)):
+            near = len(pairs[0][1]) > main_room if single else any(len(v) + 256 > room[t] for t, v in pairs)
+            if near and (why := oversize_reason(pairs, key, headers, room)):
                 rejected.append((msg, Rejection("too_large_output", why)))
                 continue
             if observe is not None:

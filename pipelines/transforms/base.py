@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from deid.domains import Domain, FieldSpec
 
 FieldFunction = Callable[[Any, Any], Any]
+BatchFunction = Callable[[list[Any], list[Any]], list[Any]]
+"""(values, subjects) -> treated values, one per value, None for None: a field function over a column."""
 
 
 class TreatmentError(Exception):
@@ -77,3 +79,16 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, int | float):
         return repr(value)
     return None
+
+
+def batch_form(fn: FieldFunction) -> BatchFunction:
+    """The column form of a field function: its own `batch` attribute when it has one (one pass over many
+    values, e.g. one cipher call), else the function itself mapped over the values. Null stays null."""
+    batch: BatchFunction | None = getattr(fn, "batch", None)
+    if batch is not None:
+        return batch
+
+    def mapped(values: list[Any], subjects: list[Any]) -> list[Any]:
+        return [None if value is None else fn(value, subject) for value, subject in zip(values, subjects, strict=True)]
+
+    return mapped

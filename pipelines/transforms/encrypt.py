@@ -56,15 +56,26 @@ class Encrypt(Transform):
         field.keystore.ensure(name, "fernet")
         key = field.keystore.current(name)
         prefix = key.key_id + ENVELOPE_SEPARATOR
-        encrypt = FastFernet(key.material).encrypt
+        encrypt_many = FastFernet(key.material).encrypt_many
 
-        def encrypt_shared(value: Any, _subject: Any) -> str:
-            text = value if type(value) is str else as_text(value)
-            if text is None:
-                raise TreatmentError(path, f"cannot encrypt a {type(value).__name__}")
-            return prefix + encrypt(text.encode()).decode("ascii")
+        def encrypt_column(values: list[Any], _subjects: list[Any]) -> list[Any]:
+            """The batch form: every value of the column sealed in one FastFernet call; null stays null."""
+            texts = [_plaintext(value, path) for value in values if value is not None]
+            tokens = iter(encrypt_many(texts))
+            return [None if value is None else prefix + next(tokens).decode("ascii") for value in values]
 
+        def encrypt_shared(value: Any, subject: Any) -> str:
+            return encrypt_column([value], [subject])[0]  # type: ignore[no-any-return]
+
+        encrypt_shared.batch = encrypt_column  # type: ignore[attr-defined]
         return encrypt_shared
+
+
+def _plaintext(value: Any, path: str) -> bytes:
+    text = value if type(value) is str else as_text(value)
+    if text is None:
+        raise TreatmentError(path, f"cannot encrypt a {type(value).__name__}")
+    return text.encode()
 
 
 class SubjectKeyCache:

@@ -7,12 +7,16 @@ cannot be reversed, not even by trying every 15-digit card number (which bare SH
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from deid.policy import MaskParams
 from pipelines.keys.base import mask_key_name
 from pipelines.transforms.base import FieldContext, FieldFunction, Transform, TreatmentError, as_text
 from pipelines.transforms.fastcrypto import KeyedHmac
+
+MASK_CACHE = 65_536
+"""Distinct values whose pseudonym a mask rule keeps (bounded: cleared when full)."""
 
 
 class Mask(Transform):
@@ -38,14 +42,34 @@ def mask_function(secret: bytes, params: MaskParams, path: str) -> FieldFunction
 
     if params.encoding == "hex":
 
-        def mask_hex(value: Any, _subject: Any) -> str:
+        def mask_hex(value: Any) -> str:
             return digest(bytes_of(value)).hex()[:length]
 
-        return mask_hex
+        return _remembered(mask_hex)
 
     encode = base64.urlsafe_b64encode
 
-    def mask_base64url(value: Any, _subject: Any) -> str:
+    def mask_base64url(value: Any) -> str:
         return encode(digest(bytes_of(value))).decode("ascii").rstrip("=")[:length]
 
-    return mask_base64url
+    return _remembered(mask_base64url)
+
+
+def _remembered(pseudonym: Callable[[Any], str]) -> FieldFunction:
+    """The field function, remembering the pseudonyms of the last MASK_CACHE distinct values: the output
+    depends on the value only, and values repeat (a subject's id on every event). Strings only: as keys,
+    1, 1.0 and True would be one."""
+    cache: dict[str, str] = {}
+    cached = cache.get
+
+    def mask(value: Any, _subject: Any) -> str:
+        if type(value) is not str:
+            return pseudonym(value)
+        found = cached(value)
+        if found is None:
+            if len(cache) >= MASK_CACHE:
+                cache.clear()
+            found = cache[value] = pseudonym(value)
+        return found
+
+    return mask

@@ -78,9 +78,11 @@ def test_unacknowledged_output_is_not_committed_and_the_worker_exits_1(
     env = pipeline_env(kafka, "channel", tmp_path, registry_url)
     admin = make_admin(env.settings)
     admin.delete_topics([env.domain.anonymised_topic])[env.domain.anonymised_topic].result(30)
-    # The broker refuses every anonymised record after it left the worker, a fault we can cause for real:
-    # a record stamped (at produce time) earlier than the broker's clock at arrival is invalid here, and
-    # the producer lingers 20 ms before it sends. Sizes are fine, so the worker's own checks pass it.
+    # The broker refuses anonymised records after they left the worker, a fault we can cause for real: a
+    # record stamped (at produce time) earlier than the broker's clock at arrival is invalid here. The
+    # worker's flush sends at once (it overrides linger.ms), so the batch must take longer than a clock
+    # millisecond to hand over: 2,000 records do (50 could all arrive within their own millisecond). Sizes
+    # are fine, so the worker's own checks pass them.
     topic = NewTopic(env.domain.anonymised_topic, 1, 1, config={"message.timestamp.before.max.ms": "0"})
     for _ in range(50):  # deletion completes asynchronously
         try:
@@ -88,7 +90,7 @@ def test_unacknowledged_output_is_not_committed_and_the_worker_exits_1(
             break
         except Exception:
             time.sleep(0.2)
-    env.produce(50)
+    env.produce(2000)
     mode = ["--exactly-once"] if exactly_once else []
     result = env.run("--policy-file", str(env.policy_file()), "--until-caught-up", *mode, timeout=240)
     assert result.returncode == 1, result.stderr
