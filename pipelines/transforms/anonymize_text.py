@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig
-
 from deid.policy import AnonymizeTextParams
 from deid.settings import Settings
+from pipelines.transforms import text_spans
 from pipelines.transforms.base import FieldContext, Transform, TreatmentError
 
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION"})
@@ -77,7 +75,7 @@ class TextAnonymizer:
         path: str,
         analyzer: Any,
         entities: Sequence[str] | None,
-        operators: dict[str, OperatorConfig],
+        operator: text_spans.Operator,
         min_score: float,
         analyze_batch: Callable[..., list[list[Any]]],
         cache_size: int = CACHE_SIZE,
@@ -85,9 +83,8 @@ class TextAnonymizer:
         self.path = path
         self._analyzer = analyzer
         self._analyze_batch = analyze_batch  # recognizers.analyze_values
-        self._anonymizer = AnonymizerEngine()
         self._entities = list(entities) if entities else None
-        self._operators = operators
+        self._operator = operator
         self._min_score = min_score
         self._cache: dict[str, str] = {}
         self._cache_size = cache_size
@@ -124,7 +121,13 @@ class TextAnonymizer:
         return self._anonymize(value, found)
 
     def _anonymize(self, text: str, found: list[Any]) -> str:
-        return self._anonymizer.anonymize(text, found, self._operators).text if found else text
+        # Presidio's AnonymizerEngine output (replace: `<ENTITY_TYPE>`, redact: nothing), same conflict rules.
+        if not found:
+            return text
+        try:
+            return text_spans.anonymize(text, found, self._operator)
+        except ValueError as exc:  # a span outside the text: fail closed (the record goes to the DLQ)
+            raise TreatmentError(self.path, str(exc)) from None
 
 
 class AnonymizeText(Transform):
@@ -143,10 +146,7 @@ class AnonymizeText(Transform):
                 "the NLP engine in force cannot detect names or places (blank pipeline); install a spaCy model "
                 "or use deid's offline model (DEID_NLP_ENGINE=deid) before using anonymize_text",
             )
-        if params.operator == "redact":
-            operators = {"DEFAULT": OperatorConfig("redact", {})}
-        else:
-            operators = {"DEFAULT": OperatorConfig("replace", {})}  # Presidio's default: "<ENTITY_TYPE>"
+        operator: text_spans.Operator = "redact" if params.operator == "redact" else "replace"
         return TextAnonymizer(
-            field.path, text.analyzer(), sorted(wanted) or None, operators, text.min_score(), text.analyze_values()
+            field.path, text.analyzer(), sorted(wanted) or None, operator, text.min_score(), text.analyze_values()
         )
