@@ -40,6 +40,7 @@ class TextAnalysis:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._pool: Any = None
 
     def detects_names(self) -> bool:
         # start-up: spaCy and Presidio's analyzer load only when a policy uses anonymize_text.
@@ -60,11 +61,24 @@ class TextAnalysis:
         return MIN_SCORE
 
     def analyze_values(self) -> Callable[..., list[list[Any]]]:
-        """`recognizers.analyze_values`: one batched pass over many texts."""
+        """`recognizers.analyze_values`: one batched pass over many texts; with `text_processes` > 1, shared with
+        helper processes (`recognizers.pool`, started on first use, one set per worker)."""
         # start-up: as above.
         from recognizers import analyze_values
 
-        return analyze_values
+        if self.settings.text_processes <= 1:
+            return analyze_values
+        if self._pool is None:
+            # start-up: as above.
+            from recognizers.pool import AnalysisPool
+
+            self._pool = AnalysisPool(self.settings, self.settings.text_processes, analyze_values)
+        return self._pool  # type: ignore[no-any-return]
+
+    def wait_ready(self) -> None:
+        """Wait for the helper processes, if any, to load their models."""
+        if self._pool is not None:
+            self._pool.wait_ready()
 
 
 class TextAnonymizer:
@@ -147,6 +161,7 @@ class AnonymizeText(Transform):
                 "or use deid's offline model (DEID_NLP_ENGINE=deid) before using anonymize_text",
             )
         operator: text_spans.Operator = "redact" if params.operator == "redact" else "replace"
-        return TextAnonymizer(
-            field.path, text.analyzer(), sorted(wanted) or None, operator, text.min_score(), text.analyze_values()
-        )
+        analyze_batch = text.analyze_values()  # helpers (if any) start loading now, beside the analyzer below
+        analyzer = text.analyzer()
+        text.wait_ready()
+        return TextAnonymizer(field.path, analyzer, sorted(wanted) or None, operator, text.min_score(), analyze_batch)

@@ -54,8 +54,7 @@ def texts() -> list[str]:
 
 def summary(results: list[RecognizerResult]) -> list[tuple[Any, ...]]:
     return [
-        (r.entity_type, r.start, r.end, r.score, (r.recognition_metadata or {}).get("recognizer_name"))
-        for r in results
+        (r.entity_type, r.start, r.end, r.score, (r.recognition_metadata or {}).get("recognizer_name")) for r in results
     ]
 
 
