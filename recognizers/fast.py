@@ -26,7 +26,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer, LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from recognizers.prefilter import can_match
+from recognizers.prefilter import can_match_signature, signature
 
 _ID = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 _ENHANCED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
@@ -135,13 +135,13 @@ def analyze_fast(
         entities = engine.get_supported_entities(language=language)
     if not nlp_artifacts:
         nlp_artifacts = engine.nlp_engine.process_text(text, language)
-    chars = frozenset(text)
+    text_signature = signature(frozenset(text))
     by_id: dict[Any, list[RecognizerResult]] = {}
     for recognizer in recognizers:
         if not recognizer.is_loaded:
             recognizer.load()
             recognizer.is_loaded = True
-        if not can_match(recognizer, chars):
+        if not can_match_signature(recognizer, text_signature):
             continue
         found = recognizer.analyze(text=text, entities=entities, nlp_artifacts=nlp_artifacts)
         for result in found or ():

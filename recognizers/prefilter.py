@@ -60,17 +60,36 @@ def has_digit(chars: frozenset[str]) -> bool:
     return any(c > "\x7f" and (c.isnumeric() or unicodedata.category(c) == "Cn") for c in chars)
 
 
-def satisfied(need: Need, chars: frozenset[str]) -> bool:
-    return (need.digit and has_digit(chars)) or not need.chars.isdisjoint(chars)
-
-
 def can_match(recognizer: EntityRecognizer, chars: frozenset[str]) -> bool:
     """False only when `recognizer` cannot find anything in a text made of `chars`."""
-    alternatives: list[Needs] | None = recognizer.__dict__.get("_deid_needs")
-    if alternatives is None:
-        alternatives = recognizer_needs(recognizer)
-        recognizer.__dict__["_deid_needs"] = alternatives
-    return any(all(satisfied(need, chars) for need in needs) for needs in alternatives)
+    return can_match_signature(recognizer, signature(chars))
+
+
+Signature = tuple[bool, frozenset[str]]
+"""What the needs look at in a text: whether it has a digit, and which ASCII punctuation marks it has."""
+
+
+def signature(chars: frozenset[str]) -> Signature:
+    return has_digit(chars), chars & _PUNCTUATION
+
+
+def can_match_signature(recognizer: EntityRecognizer, text: Signature) -> bool:
+    """`can_match` for a text's signature, remembered per recognizer (few signatures occur)."""
+    known: dict[Signature, bool] | None = recognizer.__dict__.get("_deid_can_match")
+    if known is None:
+        known = recognizer.__dict__["_deid_can_match"] = {}
+    answer = known.get(text)
+    if answer is None:
+        alternatives: list[Needs] | None = recognizer.__dict__.get("_deid_needs")
+        if alternatives is None:
+            alternatives = recognizer.__dict__["_deid_needs"] = recognizer_needs(recognizer)
+        digit, marks = text
+        answer = any(
+            all((need.digit and digit) or not need.chars.isdisjoint(marks) for need in needs) for needs in alternatives
+        )
+        if len(known) < 4096:
+            known[text] = answer
+    return answer
 
 
 def recognizer_needs(recognizer: EntityRecognizer) -> list[Needs]:

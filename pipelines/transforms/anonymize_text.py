@@ -80,6 +80,12 @@ class TextAnalysis:
         if self._pool is not None:
             self._pool.wait_ready()
 
+    def close(self) -> None:
+        """Stop the helper processes, if any (they also stop when the worker's process ends)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
 
 class TextAnonymizer:
     """One field's compiled anonymize_text: `fn(value, subject)`, plus `prepare(values)` for a batch."""
