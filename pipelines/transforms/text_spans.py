@@ -1,8 +1,8 @@
 """Presidio's `AnonymizerEngine.anonymize` for the two operators anonymize_text uses, without its per-call cost.
 
 `AnonymizerEngine` copies every result into its own type, resolves conflicts, builds an operator object
-per entity and rebuilds the text once per entity: about a third of a millisecond per memo, as much as
-all the pattern recognizers together once those are cut down. This module does the same steps on plain
+per entity and rebuilds the text once per entity: about 0.06 ms of CPU per memo on the bench machine,
+a few percent of anonymize_text; this is about three times cheaper. This module does the same steps on plain
 tuples, with the same rules in the same order (Presidio 2.2, `ConflictResolutionStrategy.
 MERGE_SIMILAR_OR_CONTAINED`, `merge_entities_with_spaces=True`):
 
