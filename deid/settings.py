@@ -170,6 +170,13 @@ class Settings(BaseSettings):
         "auto",
         description="NLP engine for names/places: auto, spacy:<installed model or path>, deid (offline model), blank",
     )
+    text_processes: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Processes that analyse a worker's anonymize_text batches: 1 = the worker alone, N = the worker "
+        "plus N-1 helper processes (spawned at start, each loading its own NLP model)",
+    )
     recognizer_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
         description="Extra folders of Presidio recognizer YAML files (env: separated by the OS path separator)",

@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig
-
 from deid.policy import AnonymizeTextParams
 from deid.settings import Settings
+from pipelines.transforms import text_spans
 from pipelines.transforms.base import FieldContext, Transform, TreatmentError
 
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION"})
@@ -42,6 +40,7 @@ class TextAnalysis:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._pool: Any = None
 
     def detects_names(self) -> bool:
         # start-up: spaCy and Presidio's analyzer load only when a policy uses anonymize_text.
@@ -62,11 +61,30 @@ class TextAnalysis:
         return MIN_SCORE
 
     def analyze_values(self) -> Callable[..., list[list[Any]]]:
-        """`recognizers.analyze_values`: one batched pass over many texts."""
+        """`recognizers.analyze_values`: one batched pass over many texts; with `text_processes` > 1, shared with
+        helper processes (`recognizers.pool`, started on first use, one set per worker)."""
         # start-up: as above.
         from recognizers import analyze_values
 
-        return analyze_values
+        if self.settings.text_processes <= 1:
+            return analyze_values
+        if self._pool is None:
+            # start-up: as above.
+            from recognizers.pool import AnalysisPool
+
+            self._pool = AnalysisPool(self.settings, self.settings.text_processes, analyze_values)
+        return self._pool  # type: ignore[no-any-return]
+
+    def wait_ready(self) -> None:
+        """Wait for the helper processes, if any, to load their models."""
+        if self._pool is not None:
+            self._pool.wait_ready()
+
+    def close(self) -> None:
+        """Stop the helper processes, if any (they also stop when the worker's process ends)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 class TextAnonymizer:
@@ -77,7 +95,7 @@ class TextAnonymizer:
         path: str,
         analyzer: Any,
         entities: Sequence[str] | None,
-        operators: dict[str, OperatorConfig],
+        operator: text_spans.Operator,
         min_score: float,
         analyze_batch: Callable[..., list[list[Any]]],
         cache_size: int = CACHE_SIZE,
@@ -85,9 +103,8 @@ class TextAnonymizer:
         self.path = path
         self._analyzer = analyzer
         self._analyze_batch = analyze_batch  # recognizers.analyze_values
-        self._anonymizer = AnonymizerEngine()
         self._entities = list(entities) if entities else None
-        self._operators = operators
+        self._operator = operator
         self._min_score = min_score
         self._cache: dict[str, str] = {}
         self._cache_size = cache_size
@@ -124,7 +141,13 @@ class TextAnonymizer:
         return self._anonymize(value, found)
 
     def _anonymize(self, text: str, found: list[Any]) -> str:
-        return self._anonymizer.anonymize(text, found, self._operators).text if found else text
+        # Presidio's AnonymizerEngine output (replace: `<ENTITY_TYPE>`, redact: nothing), same conflict rules.
+        if not found:
+            return text
+        try:
+            return text_spans.anonymize(text, found, self._operator)
+        except ValueError as exc:  # a span outside the text: fail closed (the record goes to the DLQ)
+            raise TreatmentError(self.path, str(exc)) from None
 
 
 class AnonymizeText(Transform):
@@ -143,10 +166,8 @@ class AnonymizeText(Transform):
                 "the NLP engine in force cannot detect names or places (blank pipeline); install a spaCy model "
                 "or use deid's offline model (DEID_NLP_ENGINE=deid) before using anonymize_text",
             )
-        if params.operator == "redact":
-            operators = {"DEFAULT": OperatorConfig("redact", {})}
-        else:
-            operators = {"DEFAULT": OperatorConfig("replace", {})}  # Presidio's default: "<ENTITY_TYPE>"
-        return TextAnonymizer(
-            field.path, text.analyzer(), sorted(wanted) or None, operators, text.min_score(), text.analyze_values()
-        )
+        operator: text_spans.Operator = "redact" if params.operator == "redact" else "replace"
+        analyze_batch = text.analyze_values()  # helpers (if any) start loading now, beside the analyzer below
+        analyzer = text.analyzer()
+        text.wait_ready()
+        return TextAnonymizer(field.path, analyzer, sorted(wanted) or None, operator, text.min_score(), analyze_batch)

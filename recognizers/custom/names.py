@@ -18,7 +18,6 @@ weekday names never count.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -64,32 +63,24 @@ NOT_NAMES = frozenset({"dear", "hello", "hi", "hey", "thanks", "regards", "best"
                        "to", "tel", "phone", "dob", "card", "order", "ref", "note", "re", "fwd", "cc"})  # fmt: skip
 
 
-@dataclass(frozen=True)
 class _Word:
-    start: int
-    end: int
-    text: str
+    """A word of the text with what the scan asks of it, computed once (asked many times per word)."""
 
-    @property
-    def bare(self) -> str:
-        return self.text.rstrip(".")
+    __slots__ = ("bare", "case", "end", "is_initial", "lower", "start", "text")
 
-    @property
-    def lower(self) -> str:
-        return self.bare.lower()
-
-    @property
-    def is_initial(self) -> bool:
-        return len(self.bare) == 1 and self.bare.isupper() and self.text.endswith(".")
-
-    @property
-    def case(self) -> str:
-        bare = self.bare
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
+        bare = self.bare = text.rstrip(".")
+        self.lower = bare.lower()
+        self.is_initial = len(bare) == 1 and bare.isupper() and text.endswith(".")
         if bare.isupper() and len(bare) > 1:
-            return "upper"
-        if bare[:1].isupper():
-            return "cap"
-        return "lower"
+            self.case = "upper"
+        elif bare[:1].isupper():
+            self.case = "cap"
+        else:
+            self.case = "lower"
 
 
 class PersonNameRecognizer(LocalRecognizer):

@@ -86,6 +86,8 @@ class EuPhoneRecognizer(LocalRecognizer):
     """International and EU national phone numbers (entity PHONE_NUMBER)."""
 
     ENTITY = "PHONE_NUMBER"
+    NEEDS_DIGIT = True
+    """`analyze` only looks at runs holding several digits (`recognizers.prefilter` skips text without one)."""
     INTERNATIONAL_VALID = 0.6
     INTERNATIONAL_POSSIBLE = 0.5
     NATIONAL_FORMATTED = 0.45
