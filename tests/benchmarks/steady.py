@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from deid.domains import load_registry
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import client_config, make_admin, make_producer
 from deid.settings import Settings
+from deid.stack.process import free_port
 from deid.topics import create_domain_topics
 from producers.channel import ChannelGenerator
 from producers.sources import generated_events
@@ -40,6 +42,8 @@ class SteadyResult:
     rss_samples: list[tuple[float, float]] = field(default_factory=list)
     """(seconds since the measurement started, worker RSS in MiB)."""
     seconds: float = 0.0
+    batches: int | None = None
+    """Batches the worker committed while measured (one transaction each in exactly-once), from its metrics."""
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -57,7 +61,18 @@ class SteadyResult:
             "p99_ms": pct(99),
             "max_ms": round(lat[-1], 1) if lat else None,
             "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+            "batches_per_s": round(self.batches / self.seconds, 1) if self.batches and self.seconds else None,
+            "batch_interval_ms": round(self.seconds / self.batches * 1000, 1) if self.batches else None,
         }
+
+
+def committed_batches(port: int) -> int:
+    """`deid_pipeline_batch_seconds_count` of the worker's Prometheus endpoint: batches committed so far."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("deid_pipeline_batch_seconds_count"):
+                return int(float(line.rsplit(" ", 1)[1]))
+    return 0
 
 
 def worker_rss_mb(pid: int) -> float:
@@ -76,6 +91,7 @@ class SteadyRun:
         self.domain = load_registry().get("channel")
         create_domain_topics(make_admin(settings), [self.domain])
         self.events = list(generated_events(ChannelGenerator(self.domain, 11), 20_000, self.domain.subject_field))
+        self.metrics_port = free_port()
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DEID_")}
@@ -87,7 +103,8 @@ class SteadyRun:
             DEID_LOG_LEVEL="WARNING",
         )
         command = [sys.executable, "-m", "deid", "pipeline", "run", "channel", "--policy-file", str(POLICY),
-                   "--group", self.group, "--instance-id", self.group]  # fmt: skip
+                   "--group", self.group, "--instance-id", self.group,
+                   "--metrics-port", str(self.metrics_port)]  # fmt: skip
         if self.exactly_once:
             command.append("--exactly-once")
         log = (self.data_dir / f"{self.group}.log").open("wb")
@@ -121,6 +138,7 @@ class SteadyRun:
             started = time.monotonic()
             measured_from = started + warmup
             next_rss = measured_from
+            batches_before: int | None = None
             tick, n = 0.01, 0
             per_tick = rate * tick
             due = 0.0
@@ -138,6 +156,8 @@ class SteadyRun:
                     )
                     n, due = n + 1, due - 1
                 producer.poll(0)
+                if batches_before is None and now >= measured_from:
+                    batches_before = committed_batches(self.metrics_port)
                 if now >= next_rss:
                     result.rss_samples.append((round(now - measured_from, 1), worker_rss_mb(worker.pid)))
                     next_rss += rss_every
@@ -148,6 +168,8 @@ class SteadyRun:
                 time.sleep(max(0.0, started + (n / rate) - time.monotonic()))
             producer.flush(30)
             result.seconds = seconds
+            if batches_before is not None:
+                result.batches = committed_batches(self.metrics_port) - batches_before
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not all(k in received for k in sent_at):
                 time.sleep(0.1)
