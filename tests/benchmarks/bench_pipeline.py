@@ -41,7 +41,14 @@ from producers.channel import ChannelGenerator
 from producers.produce import produce_events, producer_overrides
 from producers.sources import generated_events
 from tests.benchmarks.common import BenchContext, Stopwatch, embedded_broker, print_table, progress
-from tests.benchmarks.pipeline_modes import COPY_TOPIC, SEED, run_decode_encode, run_kafka_copy, run_worker
+from tests.benchmarks.pipeline_modes import (
+    COPY_TOPIC,
+    SEED,
+    mode_result,
+    run_decode_encode,
+    run_kafka_copy,
+    run_worker,
+)
 
 NAME = "pipeline"
 DESCRIPTION = (
@@ -181,16 +188,6 @@ def combine(mode: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     busy = [p for p in parts if p["records"]] or parts  # a worker that got no partition has no first record
     first, ended = min(p["first"] for p in busy), max(p["ended"] for p in busy)
     cpu = sum(p["cpu_seconds"] for p in parts)
-    seconds = ended - first
-    return {
-        "mode": mode,
-        "records": records,
-        "eps": round(records / seconds, 1) if seconds > 0 else 0.0,
-        "seconds": round(seconds, 3),
-        "cpu_seconds": round(cpu, 3),
-        "cpu_us_per_event": round(cpu / max(1, records) * 1e6, 2),
-        "peak_rss_mb": max(p["peak_rss_mb"] for p in parts),
-        "per_worker": [{"records": p["records"], "eps": p["eps"]} for p in parts],
-        "first": first,
-        "ended": ended,
-    }
+    peak = max(p["peak_rss_mb"] for p in parts)
+    combined = mode_result(mode, records, ended - first, cpu, first, ended, peak_rss_mb=peak)
+    return {**combined, "per_worker": [{"records": p["records"], "eps": p["eps"]} for p in parts]}

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import io
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import fastavro
 import pytest
-from cryptography.fernet import Fernet
 
 from deid.domains import Domain, load_registry
 from deid.errors import DeidError
 from deid.policy import Policy
-from deid.settings import Settings
 from pipelines.avro import (
     AvroEncodeError,
     ConfluentAvroEncoder,
@@ -24,18 +19,10 @@ from pipelines.avro import (
     output_types,
     required_fields_of,
 )
-from pipelines.keys import Keystore, LocalKeystore
+from pipelines.keys import Keystore
 from pipelines.plan import compile_policy
 from tests.unit.test_plan import NESTED_POLICY, nested_domain
 from tests.unit.test_policy import CHANNEL_POLICY, CLICKSTREAM_POLICY, PROFILE_POLICY
-
-
-@pytest.fixture(scope="module")
-def keystore() -> Iterator[Keystore]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        store = LocalKeystore.open(Settings(data_dir=Path(data_dir), master_key=Fernet.generate_key().decode()))
-        yield store
-        store.close()
 
 
 def domain(name: str) -> Domain:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from deid.domains import Domain, load_registry, parse_domains
 from deid.policy import Policy, PolicyError
 from deid.settings import Settings
-from pipelines.keys import Keystore, LocalKeystore
+from pipelines.keys import Keystore
 from pipelines.plan import PlanError, compile_policy
 from pipelines.transforms import TokenDecryptor, TreatmentError
 from pipelines.transforms.anonymize_text import TextAnalysis
@@ -28,14 +24,6 @@ CHANNEL_EVENT = {
     "date": "15-06-2024",
     "user_id": "user-00042",
 }
-
-
-@pytest.fixture(scope="module")
-def keystore() -> Iterator[Keystore]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        store = LocalKeystore.open(Settings(data_dir=Path(data_dir), master_key=Fernet.generate_key().decode()))
-        yield store
-        store.close()
 
 
 def domain(name: str) -> Domain:

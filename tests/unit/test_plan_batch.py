@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,11 +10,10 @@ from cryptography.fernet import Fernet
 
 from deid.domains import load_registry
 from deid.policy import Policy
-from deid.settings import Settings
 from pipelines.avro import AvroEncodeError, ConfluentAvroEncoder, anonymised_schema, decode_confluent
 from pipelines.columns import treat_columns
 from pipelines.dlq import Rejection
-from pipelines.keys import Keystore, LocalKeystore
+from pipelines.keys import Keystore
 from pipelines.plan import compile_policy
 from pipelines.transforms import TokenDecryptor, TreatmentError
 from pipelines.transforms.base import batch_form
@@ -56,14 +52,6 @@ def movie_records() -> list[Any]:
     records[11] = {"movie_name": "movie-2"}  # every other field missing
     records[13]["user_id"] = None  # mask: null stays null; date_shift: no subject
     return records
-
-
-@pytest.fixture(scope="module")
-def keystore() -> Iterator[Keystore]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        store = LocalKeystore.open(Settings(data_dir=Path(data_dir), master_key=Fernet.generate_key().decode()))
-        yield store
-        store.close()
 
 
 def per_record(plan: Any, records: list[Any]) -> list[Any]:

@@ -7,8 +7,6 @@ import hmac
 import ipaddress
 import re
 import string
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,14 +65,6 @@ datetimes = st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2099
     lambda d: d.replace(microsecond=0)
 )
 scalars = st.one_of(st.text(max_size=60), st.integers(), st.booleans(), st.floats(allow_nan=False))
-
-
-@pytest.fixture(scope="module")
-def keystore() -> Iterator[Keystore]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        store = LocalKeystore.open(Settings(data_dir=Path(data_dir), master_key=Fernet.generate_key().decode()))
-        yield store
-        store.close()
 
 
 def compiled(keystore: Keystore, field: str, treatment: str, **params: Any) -> Any:
