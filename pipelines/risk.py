@@ -148,6 +148,17 @@ class RiskWindow:
         while self._window and self._window[0][1] < cutoff:
             self._evict_one()
 
+    def undo(self, count: int) -> None:
+        """Forget the last `count` records observed (a batch whose transaction was aborted and will be read
+        again). Records the window evicted meanwhile stay forgotten: classes only shrink, never grow."""
+        for _ in range(min(count, len(self._window))):
+            old, _ = self._window.pop()
+            left = self.classes[old] - 1
+            if left:
+                self.classes[old] = left
+            else:
+                del self.classes[old]
+
     def __len__(self) -> int:
         return len(self._window)
 
@@ -190,17 +201,31 @@ class KSuppressor:
         self.target_k = target_k
         self._paths = [path.split(".") for path in quasi_identifiers]
         self.suppressed = 0
+        self._batch: list[bool] = []  # this batch's records: suppressed or not (for `abort_batch`)
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         seen = self.seen
         key = seen.key(record)
         seen.observe(record)
         if seen.classes[key] >= self.target_k or all(v is None for v in key):
+            self._batch.append(False)
             return record
+        self._batch.append(True)
         self.suppressed += 1
         for keys in self._paths:
             _set_null(record, keys)
         return record
+
+
+    def commit_batch(self) -> None:
+        self._batch.clear()
+
+    def abort_batch(self) -> None:
+        """The batch will be read again: its records leave the window, or they would count twice and let a
+        class look k strong with fewer than k people in it."""
+        self.seen.undo(len(self._batch))
+        self.suppressed -= sum(self._batch)
+        self._batch.clear()
 
 
 def k_suppressor_for(domain: Domain, mode: str, size: int = DEFAULT_WINDOW) -> KSuppressor | None:

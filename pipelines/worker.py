@@ -436,8 +436,12 @@ class Worker:
         except BatchAborted:
             for purpose, before in zip(plan.purposes, skipped_before, strict=True):
                 purpose.skipped = before
+            for suppressor in self.suppressors.values():
+                suppressor.abort_batch()
             rewind(self.consumer, messages)
             raise
+        for suppressor in self.suppressors.values():
+            suppressor.commit_batch()
         self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
 
     def _prefetch_keys(self, plan: Any, records: list[dict[str, Any]], messages: list[Message]) -> bool:
