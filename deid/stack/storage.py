@@ -13,7 +13,7 @@ import requests
 
 from deid.regions import StorageLocation, parse_locations
 from deid.settings import Settings
-from deid.stack.process import ManagedProcess, StackError, port_in_use, tail_lines
+from deid.stack.process import ManagedProcess, StackError, free_port, port_in_use, tail_lines
 
 HEALTH_PATH = "/minio/health/live"
 _LOOPBACK = {"127.0.0.1", "localhost"}
@@ -34,7 +34,7 @@ class MinioServer:
     secret_key: str = field(repr=False)
     name: str = "minio"
     console_port: int | None = None
-    """MinIO always serves a console too; default: the API port + 1."""
+    """MinIO always serves a console too; default: the API port + 1 (any free port when that one is taken)."""
 
     @property
     def endpoint(self) -> str:
@@ -48,22 +48,35 @@ class MinioServer:
         if not self.binary.is_file():
             raise StackError(f"MinIO is not installed at {self.binary}; run scripts/install-minio")
         process = self.process
-        if process.pid() is None:
-            if port_in_use("127.0.0.1", self.port):
-                raise StackError(f"port {self.port} on 127.0.0.1 is already in use; choose another storage endpoint")
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            command = [
-                str(self.binary),
-                "server",
-                str(self.data_dir),
-                "--address",
-                f"127.0.0.1:{self.port}",
-                "--console-address",
-                f"127.0.0.1:{self.console_port or _console_port(self.port)}",
-                "--quiet",
-            ]
-            process.start(command, env={"MINIO_ROOT_USER": self.access_key, "MINIO_ROOT_PASSWORD": self.secret_key})
-        self.wait_ready(timeout)
+        for attempt in range(3):
+            if process.pid() is None:
+                if port_in_use("127.0.0.1", self.port):
+                    raise StackError(
+                        f"port {self.port} on 127.0.0.1 is already in use; choose another storage endpoint"
+                    )
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                console = self.console_port or (_console_port(self.port) if attempt == 0 else free_port())
+                command = [
+                    str(self.binary),
+                    "server",
+                    str(self.data_dir),
+                    "--address",
+                    f"127.0.0.1:{self.port}",
+                    "--console-address",
+                    f"127.0.0.1:{console}",
+                    "--quiet",
+                ]
+                env = {"MINIO_ROOT_USER": self.access_key, "MINIO_ROOT_PASSWORD": self.secret_key}
+                process.start(command, env=env)
+            try:
+                self.wait_ready(timeout)
+                break
+            except StackError as exc:
+                # The console port is ours to choose: one taken between the check and MinIO's bind (a client
+                # socket) is no reason to fail; another is tried.
+                if self.console_port is None and attempt < 2 and "console server" in str(exc):
+                    continue
+                raise
         return f"running on {self.endpoint} (pid {process.pid()}, data {self.data_dir})"
 
     def wait_ready(self, timeout: float) -> None:
@@ -86,8 +99,11 @@ class MinioServer:
 
 
 def _console_port(port: int) -> int:
-    # MinIO insists on a console listener; put it next to the API port (never a fixed, shared one).
-    return port + 1 if port < 65535 else port - 1
+    # MinIO insists on a console listener; put it next to the API port (never a fixed, shared one), unless
+    # something holds that port already (an API port in the ephemeral range has client sockets beside it):
+    # then any free one, since nothing of deid reaches the console.
+    beside = port + 1 if port < 65535 else port - 1
+    return free_port() if port_in_use("127.0.0.1", beside) else beside
 
 
 def _loopback_endpoints(locations: list[StorageLocation]) -> dict[str, str]:

@@ -23,8 +23,8 @@ from deid.policy import Policy
 from deid.regions import RegionGuardError
 from deid.settings import Settings
 from deid.stack import services
-from deid.stack.process import free_port
-from deid.stack.storage import EmbeddedStorage
+from deid.stack.process import free_port, port_in_use
+from deid.stack.storage import EmbeddedStorage, MinioServer
 from pipelines.keys import KeyErasedError, open_keystore
 from pipelines.transforms.encrypt import TokenDecryptor
 from schema_inference.run import run_inference
@@ -358,3 +358,27 @@ def test_stack_storage_starts_one_minio_per_region_endpoint_and_creates_the_buck
     finally:
         storage.stop()
     assert storage.status()[0] is False
+
+
+def test_minio_starts_when_the_port_beside_its_api_port_is_taken(tmp_path: Path) -> None:
+    """The console port is deid's choice: a socket already on API port + 1 (a client's, in the ephemeral
+    range) must not stop the server."""
+    import socket
+
+    if not MINIO.is_file():
+        pytest.skip("MinIO is not installed; run scripts/install-minio")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        while port_in_use("127.0.0.1", holder.getsockname()[1] - 1):  # an API port below the held one, free
+            holder.close()
+            holder = socket.socket()
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+        api_port = holder.getsockname()[1] - 1
+        server = MinioServer(MINIO, tmp_path / "data", api_port, "deid-k", "s3cret-key", name="minio-beside")
+        try:
+            assert "running on" in server.start(60)  # answered its health check on the API port
+            assert server.process.pid() is not None
+        finally:
+            server.stop()
