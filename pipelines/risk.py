@@ -121,25 +121,28 @@ class RiskWindow:
     def key(self, record: Mapping[str, Any]) -> Key:
         return tuple(_hashable(get(record)) for get in self._getters)
 
-    def observe(self, record: Mapping[str, Any]) -> None:
-        """Add one anonymised record (the hot path: one tuple, one counter update, maybe one eviction)."""
+    def observe(self, record: Mapping[str, Any]) -> Key:
+        """Add one anonymised record (the hot path: one tuple, one counter update, maybe one eviction); its key."""
         key = self.key(record)
         self.classes[key] += 1
         self._window.append((key, self.clock() if self.max_age is not None else 0.0))
         if len(self._window) > self.size:
             self._evict_one()
+        return key
 
     def observe_all(self, records: Iterable[Mapping[str, Any]]) -> None:
         for record in records:
             self.observe(record)
 
     def _evict_one(self) -> None:
-        old, _ = self._window.popleft()
-        left = self.classes[old] - 1
+        self._forget(self._window.popleft()[0])
+
+    def _forget(self, key: Key) -> None:
+        left = self.classes[key] - 1
         if left:
-            self.classes[old] = left
+            self.classes[key] = left
         else:
-            del self.classes[old]
+            del self.classes[key]
 
     def _expire(self) -> None:
         if self.max_age is None:
@@ -152,12 +155,7 @@ class RiskWindow:
         """Forget the last `count` records observed (a batch whose transaction was aborted and will be read
         again). Records the window evicted meanwhile stay forgotten: classes only shrink, never grow."""
         for _ in range(min(count, len(self._window))):
-            old, _ = self._window.pop()
-            left = self.classes[old] - 1
-            if left:
-                self.classes[old] = left
-            else:
-                del self.classes[old]
+            self._forget(self._window.pop()[0])
 
     def __len__(self) -> int:
         return len(self._window)
@@ -205,8 +203,7 @@ class KSuppressor:
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         seen = self.seen
-        key = seen.key(record)
-        seen.observe(record)
+        key = seen.observe(record)
         if seen.classes[key] >= self.target_k or all(v is None for v in key):
             self._batch.append(False)
             return record

@@ -242,12 +242,11 @@ class Worker:
 
     def _suppressors(self, policy: Policy, topics: list[str]) -> dict[str, KSuppressor]:
         """Per output topic, the k-anonymity suppressor the policy asks for; a topic's window survives a switch."""
-        kept, found = self.suppressors, {}
-        for topic in topics:
-            made = kept.get(topic) or k_suppressor_for(self.domain, policy.k_anonymity, self.options.risk_window)
-            if made is not None and policy.k_anonymity == "suppress":
-                found[topic] = made
-        return found
+        if policy.k_anonymity != "suppress":
+            return {}
+        window = self.options.risk_window
+        made = {t: self.suppressors.get(t) or k_suppressor_for(self.domain, "suppress", window) for t in topics}
+        return {topic: suppressor for topic, suppressor in made.items() if suppressor is not None}
 
     def _compile(self, policy: Policy) -> tuple[Plan, str | None]:
         """The plan, and the id of the FPE key it encrypts with (for the schemas, which name it).
