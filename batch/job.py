@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from batch.files import FileResult, FileTask, RunPaths, process_file, summarise
+from batch.files import FileResult, FileTask, KSuppression, RunPaths, count_file_classes, process_file, summarise
 from batch.formats import detect_format
 from batch.manifest import encode, manifest_key, new_run, processed_files
 from batch.store import StoreSpec, join, open_store
@@ -28,6 +29,7 @@ from deid.regions import Egress, StorageLocation, check_egress, locate, parse_lo
 from deid.settings import Settings
 from pipelines.keys import open_keystore
 from pipelines.plan import Plan, compile_policy
+from pipelines.risk import Key
 from pipelines.transforms.anonymize_text import TextAnalysis
 
 if TYPE_CHECKING:
@@ -194,10 +196,17 @@ def execute_batch(
     tasks = [FileTask(key, size, etag, kind, part) for part, (key, size, etag, kind) in enumerate(new)]
     if hasattr(output_store, "ensure_bucket"):
         output_store.ensure_bucket()
-    job = _Job(settings, domain, policy, source.spec, target.spec, quarantine.spec, paths)
     say(f"{domain.name}: run {run_id}: {len(tasks)} file(s) on Spark {spark.sparkContext.master}")
     # Several small files per task (a Spark task costs more than a memo), at least as many tasks as cores.
     slices = min(len(tasks), 4 * spark.sparkContext.defaultParallelism)
+    k_suppression = None
+    if policy.k_anonymity == "suppress" and domain.quasi_identifiers:
+        say(f"{domain.name}: k-anonymity suppression (k={domain.target_k}): counting quasi-identifier classes first")
+        k_suppression = KSuppression(tuple(domain.quasi_identifiers), domain.target_k)
+        counter = _ClassCounter(settings, domain, policy, source.spec, k_suppression.quasi_identifiers)
+        for name, classes in spark.sparkContext.parallelize(tasks, slices).mapPartitions(counter).collect():
+            k_suppression.classes.setdefault(name, Counter()).update(classes)
+    job = _Job(settings, domain, policy, source.spec, target.spec, quarantine.spec, paths, k_suppression)
     results: list[FileResult] = spark.sparkContext.parallelize(tasks, slices).mapPartitions(job).collect()
     counts = summarise(results)
     manifest = {
@@ -236,22 +245,46 @@ class _Job:
         output: StoreSpec,
         quarantine: StoreSpec,
         paths: RunPaths,
+        k_suppression: KSuppression | None = None,
     ) -> None:
         self.settings, self.domain, self.policy = settings, domain, policy
         self.source, self.output, self.quarantine, self.paths = source, output, quarantine, paths
-        self.fingerprint = hashlib.sha256(policy.to_json().encode()).hexdigest()
+        self.k_suppression = k_suppression
+        self.fingerprint = _fingerprint(policy)
 
     def __call__(self, tasks: Iterable[FileTask]) -> Iterator[FileResult]:
         plan = _plan(self)
         for task in tasks:
-            yield process_file(task, plan, self.domain, self.source, self.output, self.quarantine, self.paths)
+            yield process_file(
+                task, plan, self.domain, self.source, self.output, self.quarantine, self.paths, self.k_suppression
+            )
+
+
+class _ClassCounter:
+    """The first pass of a k-suppressing run, per Spark partition: (output name, class counts) per file."""
+
+    def __init__(
+        self, settings: Settings, domain: Domain, policy: Policy, source: StoreSpec, quasi_identifiers: tuple[str, ...]
+    ) -> None:
+        self.settings, self.domain, self.policy, self.source = settings, domain, policy, source
+        self.quasi_identifiers = quasi_identifiers
+        self.fingerprint = _fingerprint(policy)
+
+    def __call__(self, tasks: Iterable[FileTask]) -> Iterator[tuple[str, Counter[Key]]]:
+        plan = _plan(self)
+        for task in tasks:
+            yield from count_file_classes(task, plan, self.domain, self.source, self.quasi_identifiers).items()
+
+
+def _fingerprint(policy: Policy) -> str:
+    return hashlib.sha256(policy.to_json().encode()).hexdigest()
 
 
 _PLANS: dict[tuple[str, str, str], Plan] = {}
 """Compiled plans of this Python worker, by (domain, policy fingerprint, keystore): Spark reuses workers."""
 
 
-def _plan(job: _Job) -> Plan:
+def _plan(job: _Job | _ClassCounter) -> Plan:
     key = (job.domain.name, job.fingerprint, str(job.settings.data_dir.resolve()) + str(job.settings.keystore_url))
     plan = _PLANS.get(key)
     if plan is None:

@@ -209,10 +209,8 @@ class KSuppressor:
             return record
         self._batch.append(True)
         self.suppressed += 1
-        for keys in self._paths:
-            _set_null(record, keys)
+        _null_all(record, self._paths)
         return record
-
 
     def commit_batch(self) -> None:
         self._batch.clear()
@@ -230,6 +228,34 @@ def k_suppressor_for(domain: Domain, mode: str, size: int = DEFAULT_WINDOW) -> K
     if mode != "suppress" or not domain.quasi_identifiers or size <= 0:
         return None
     return KSuppressor(domain.quasi_identifiers, domain.target_k, size)
+
+
+def count_classes(records: Iterable[Mapping[str, Any]], quasi_identifiers: Sequence[str]) -> Counter[Key]:
+    """How many records share each tuple of quasi-identifier values (a batch run's first pass)."""
+    getters = [_getter(path) for path in quasi_identifiers]
+    return Counter(tuple(_hashable(get(record)) for get in getters) for record in records)
+
+
+def suppress_small_classes(
+    records: Iterable[dict[str, Any]], quasi_identifiers: Sequence[str], target_k: int, classes: Mapping[Key, int]
+) -> int:
+    """`k_anonymity: suppress` over a whole batch run: null every quasi-identifier of a record whose tuple
+    fewer than `target_k` records of `classes` (the run's output, counted beforehand) share; the number of
+    records changed. Unlike the stream nothing is windowed: each released tuple is shared by at least k
+    records of the run. A tuple the count never saw (a treatment that is not repeatable) counts as 0."""
+    getters, paths = [_getter(path) for path in quasi_identifiers], [path.split(".") for path in quasi_identifiers]
+    suppressed = 0
+    for record in records:
+        key = tuple(_hashable(get(record)) for get in getters)
+        if classes.get(key, 0) < target_k and not all(v is None for v in key):
+            _null_all(record, paths)
+            suppressed += 1
+    return suppressed
+
+
+def _null_all(record: dict[str, Any], paths: list[list[str]]) -> None:
+    for keys in paths:
+        _set_null(record, keys)
 
 
 def _set_null(record: dict[str, Any], keys: list[str]) -> None:

@@ -216,6 +216,65 @@ def test_clickstream_batch_consent_outputs_quarantine_rerun_and_erasure(
         TokenDecryptor(keystore).decrypt(token)
 
 
+def _profile_row(i: int, dob: str, gender: str) -> dict[str, Any]:
+    return {
+        "name": f"Person {i}",
+        "dob": dob,
+        "gender": gender,
+        "ssn_no": f"ssn-{i:04d}",
+        "data_share_consent": True,
+        "evnt_time": "2026-11-30T10:00:00+0000",
+    }
+
+
+def test_k_anonymity_suppress_counts_classes_over_the_whole_run_not_per_file(
+    regions: Regions, spark: Any, tmp_path: Path
+) -> None:
+    """`k_anonymity: suppress` in a batch run: (1980, F) has 3 rows in each file, 6 in the run (k = 5), so it
+    stays; (1990, M) with 3 and (1975, F) with 1 are nulled. Counting per file would have nulled all."""
+    settings = _settings(regions, tmp_path)
+    raw = regions.store("s3a://eu-raw/profiles/")
+    first = [_profile_row(0, "1980-01-02", "F"), _profile_row(1, "1980-05-06", "F"), _profile_row(2, "1980-07-08", "F")]
+    first += [
+        _profile_row(3, "1990-01-01", "M"),
+        _profile_row(4, "1990-02-02", "M"),
+        _profile_row(5, "1975-03-03", "F"),
+    ]
+    second = [_profile_row(6 + i, f"1980-1{i}-01", "F") for i in range(3)] + [_profile_row(9, "1990-12-12", "M")]
+    raw.write("day1/a.jsonl", b"".join(orjson.dumps(r) + b"\n" for r in first))
+    raw.write("day1/b.jsonl", b"".join(orjson.dumps(r) + b"\n" for r in second))
+    domain = load_registry(settings).get("profile")
+    policy = Policy.model_validate(
+        {
+            "domain": "profile",
+            "version": 1,
+            "status": "published",
+            "k_anonymity": "suppress",
+            "rules": {
+                "name": {"treatment": "mask"},
+                "dob": {"treatment": "generalize", "params": {"kind": "date_year"}},
+                "gender": {"treatment": "keep"},
+                "ssn_no": {"treatment": "redact"},
+                "data_share_consent": {"treatment": "keep"},
+                "evnt_time": {"treatment": "keep"},
+            },
+        }
+    )
+    pii = {"name": "PERSON", "ssn_no": "NATIONAL_ID", "dob": "DATE_OF_BIRTH"}
+
+    report = run_batch(
+        spark, settings, domain, policy, "s3a://eu-raw/profiles/", "s3a://us-anonymised/profiles/", pii=pii
+    )
+
+    assert report.counts["rows_out"] == 10 and report.counts["k_suppressed"] == {"anonymised": 4}
+    rows = _decoded(_objects(regions, "s3a://us-anonymised/profiles/anonymised/"))
+    tuples = sorted((str(r["dob"]), r["gender"]) for r in rows)
+    assert tuples == [("1980-01-01", "F")] * 6 + [("None", None)] * 4
+    assert not {r["name"] for r in rows} & {r["name"] for r in first + second}  # the rest treated as usual
+    manifest = next(v for k, v in _objects(regions, "s3a://us-anonymised/profiles/").items() if "_manifest" in k)
+    assert orjson.loads(manifest)["counts"]["k_suppressed"] == {"anonymised": 4}
+
+
 def _decoded(objects: dict[str, bytes]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for key, data in objects.items():

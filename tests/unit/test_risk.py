@@ -13,7 +13,7 @@ from deid.policy import Policy
 from deid.settings import Settings
 from pipelines.keys import LocalKeystore
 from pipelines.plan import compile_policy
-from pipelines.risk import KSuppressor, RiskWindow, suggested_quasi_identifiers
+from pipelines.risk import KSuppressor, RiskWindow, count_classes, suggested_quasi_identifiers, suppress_small_classes
 from producers.registry import generator_for
 
 QI = ("dob", "gender")
@@ -115,8 +115,16 @@ def test_k_suppressor_releases_a_tuple_only_once_k_records_share_it() -> None:
     stream = [("1980-01-01", "f")] * 4 + [("1975-05-05", "m")] + [("1990-01-01", "m")] * 3
     out = [suppress(record) for record in _records(stream)]
     released = [(r["dob"], r["gender"]) for r in out]
-    assert released == [(None, None), (None, None), ("1980-01-01", "f"), ("1980-01-01", "f"), (None, None),
-                        (None, None), (None, None), ("1990-01-01", "m")]
+    assert released == [
+        (None, None),
+        (None, None),
+        ("1980-01-01", "f"),
+        ("1980-01-01", "f"),
+        (None, None),
+        (None, None),
+        (None, None),
+        ("1990-01-01", "m"),
+    ]
     assert suppress.suppressed == 5
     assert all(r["other"] == "x" for r in out)  # only the quasi-identifiers change
     # Whoever knows a released person's tuple finds >= k compatible output records (same tuple or suppressed).
@@ -160,3 +168,20 @@ def test_an_aborted_batch_leaves_the_suppressor_as_it_was() -> None:
     assert len(suppress.seen) == 2 and suppress.suppressed == 2
     again = [suppress(record)["dob"] for record in _records([("1980-01-01", "f")] * 2)]
     assert again == ["1980-01-01", "1980-01-01"] and suppress.suppressed == 2
+
+
+def test_suppress_small_classes_uses_the_counts_given_and_fails_closed_on_unknown_tuples() -> None:
+    """The batch rule: counts over the whole run (not the records passed), nested paths, a tuple the count
+    never saw is nulled, an all-null tuple is left alone (nothing to hide)."""
+    run = [{"p": {"dob": "1980"}, "g": "F"}] * 3 + [{"p": {"dob": "1990"}, "g": "M"}]
+    classes = count_classes(run, ["p.dob", "g"])
+    assert classes == {("1980", "F"): 3, ("1990", "M"): 1}
+    part = [{"p": {"dob": "1980"}, "g": "F", "x": 1}, {"p": {"dob": "1990"}, "g": "M", "x": 2}]
+    part += [{"p": {"dob": "2000"}, "g": "F", "x": 3}, {"p": {"dob": None}, "g": None, "x": 4}]
+    assert suppress_small_classes(part, ["p.dob", "g"], 3, classes) == 2
+    assert part == [
+        {"p": {"dob": "1980"}, "g": "F", "x": 1},
+        {"p": {"dob": None}, "g": None, "x": 2},
+        {"p": {"dob": None}, "g": None, "x": 3},
+        {"p": {"dob": None}, "g": None, "x": 4},
+    ]
