@@ -228,9 +228,16 @@ def execute_batch(
     output_store.write(key, encode(manifest), "application/json")
     say(
         f"{domain.name}: {counts['rows_in']:,} row(s) in, {counts['rows_out']:,} out, {counts['quarantined']:,} "
-        f"quarantined; manifest {join(output_uri, key).rstrip('/')}"
+        f"quarantined{_suppressed_note(counts)}; manifest {join(output_uri, key).rstrip('/')}"
     )
     return BatchReport(run_id, run, key, results, skipped, exempted, counts, time.perf_counter() - started)
+
+
+def _suppressed_note(counts: Mapping[str, Any]) -> str:
+    suppressed = counts.get("k_suppressed")
+    if not suppressed:
+        return ""
+    return ", quasi-identifiers nulled (k) in " + ", ".join(f"{n:,} {name}" for name, n in suppressed.items())
 
 
 class _Job:
