@@ -35,6 +35,7 @@ from deid.kafka import make_registry_client, reachable_admin
 from deid.policy import Policy
 from deid.regions import Egress, check_egress
 from deid.settings import Settings
+from pipelines.batch_size import BatchSizer
 from pipelines.catalog_binding import source_pii_tags
 from pipelines.catch_up import CatchUp
 from pipelines.delivery import (
@@ -94,6 +95,9 @@ class WorkerOptions:
     exactly_once: bool = False
     until_caught_up: bool = False
     batch_size: int = 5000
+    """The most records per batch; fewer when records are slow to treat (`batch_seconds`)."""
+    batch_seconds: float = 0.5
+    """A batch under backlog aims at this much work (`pipelines.batch_size`); 0: always `batch_size`."""
     metrics_port: int | None = None
     policy_poll_seconds: float = DEFAULT_POLL_SECONDS
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
@@ -128,6 +132,7 @@ class Worker:
         # The plan compiler gets this worker's NLP engine (anonymize_text), never the environment's.
         self.compile_plan = compile_plan or partial(compile_policy, text_analysis=TextAnalysis(settings))
         self.summary = Summary(self.domain.name)
+        self.sizer = BatchSizer(options.batch_size, options.batch_seconds)
         self.metrics = PipelineMetrics(self.domain.name)
         self.risk = risk_window_for(self.domain, options.risk_window)
         self.suppressors: dict[str, KSuppressor] = {}
@@ -332,7 +337,7 @@ class Worker:
     def _next_batch(self) -> list[Message]:
         """What the consumer already holds (up to a batch), without waiting; else the first record to arrive
         and whatever came with it. Batches grow with the load, and a record never waits for a full batch."""
-        size, consume = self.options.batch_size, self.consumer.consume
+        size, consume = self.sizer.next_size(), self.consumer.consume
         messages = consume(size, 0)
         if messages:
             return messages
@@ -385,7 +390,9 @@ class Worker:
         consume reads it again (from the partitions still assigned to this worker)."""
         gc.disable()  # a batch allocates ~10 objects a record, nearly all freed at its end: no cycle to hunt
         try:
+            started = time.perf_counter()
             self._process(messages)
+            self.sizer.observe(len(messages), time.perf_counter() - started)
             self._aborts = 0
         except BatchAborted as exc:
             self._aborts += 1

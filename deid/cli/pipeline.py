@@ -36,7 +36,19 @@ def pipeline() -> None:
 )
 @click.option("--metrics-port", type=click.IntRange(0, 65535), help="Serve Prometheus metrics on 127.0.0.1:PORT.")
 @click.option(
-    "--batch-size", type=click.IntRange(1, 100_000), default=5000, show_default=True, help="Records per batch."
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=5000,
+    show_default=True,
+    help="The most records per batch (fewer when records are slow to treat, see --batch-seconds).",
+)
+@click.option(
+    "--batch-seconds",
+    type=click.FloatRange(min=0),
+    default=0.5,
+    show_default=True,
+    help="Under a backlog a batch takes as many records as its recent cost per record fits in this many seconds "
+    "(a commit per batch; 0: always --batch-size).",
 )
 @click.option(
     "--policy-poll",

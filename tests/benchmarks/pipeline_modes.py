@@ -150,12 +150,13 @@ def run_kafka_copy(group: str, settings: dict[str, Any], raw_topic: str, results
     consumer.subscribe([raw_topic], on_assign=catch_up.on_assign, on_revoke=catch_up.on_revoke)
     delivery = AtLeastOnce(worker_settings, consumer)
     send, consume = delivery.producer.produce, consumer.consume
+    size = WorkerOptions("channel").batch_size  # the worker's ceiling: a copy costs too little per record to shrink
     cpu_before, first, records = 0.0, 0.0, 0
     while not catch_up.finished():
-        messages = consume(5000, 0)  # as Worker._next_batch: what is there, else the first to arrive
+        messages = consume(size, 0)  # as Worker._next_batch: what is there, else the first to arrive
         if not messages:
             messages = consume(1, 0.5)
-            messages.extend(consume(4999, 0) if messages else ())
+            messages.extend(consume(size - 1, 0) if messages else ())
         last: dict[int, int] = {}
         for msg in messages:
             error = msg.error()
