@@ -12,7 +12,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +41,9 @@ def progress(message: str) -> None:
 
 
 @contextmanager
-def embedded_broker(heap: str = "1g") -> Iterator[Settings]:
-    """A private single-node Kafka on free loopback ports in a temporary data dir, stopped after."""
+def embedded_broker(heap: str = "1g", properties: Mapping[str, str] | None = None) -> Iterator[Settings]:
+    """A private single-node Kafka on free loopback ports in a temporary data dir, stopped after; `properties`
+    replace the stack broker's (e.g. Kafka's default group join delay where the stack sets none)."""
     kafka_home = load_settings().kafka_install_dir.resolve()
     with tempfile.TemporaryDirectory(prefix="deid-bench-") as data_dir:
         settings = Settings(
@@ -52,7 +53,7 @@ def embedded_broker(heap: str = "1g") -> Iterator[Settings]:
             kafka_home=kafka_home,
             kafka_heap=heap,
         )
-        broker = EmbeddedKafka(settings)
+        broker = EmbeddedKafka(settings, dict(properties or {}))
         progress(f"starting a private Kafka broker on {settings.kafka_bootstrap}")
         broker.start(timeout=120)
         try:
