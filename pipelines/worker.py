@@ -90,7 +90,7 @@ class WorkerOptions:
     domain: str
     exactly_once: bool = False
     until_caught_up: bool = False
-    batch_size: int = 5000
+    batch_size: int = 20_000
     """The most records per batch; fewer when records are slow to treat (`batch_seconds`)."""
     batch_seconds: float = 0.5
     """A batch under backlog aims at this much work (`pipelines.batch_size`); 0: always `batch_size`."""

@@ -38,7 +38,7 @@ def pipeline() -> None:
 @click.option(
     "--batch-size",
     type=click.IntRange(1, 100_000),
-    default=5000,
+    default=20_000,
     show_default=True,
     help="The most records per batch (fewer when records are slow to treat, see --batch-seconds).",
 )

@@ -1,6 +1,6 @@
 """The worker end to end on channel events through a private embedded broker, against the floor the machine sets.
 
-One run, one raw topic of N channel events (default 200k, 4 partitions), each mode in a fresh (spawned) Python
+One run, one raw topic of N channel events (default 500k, 4 partitions), each mode in a fresh (spawned) Python
 process with its own consumer group, until caught up:
   kafka_copy   the floor with Kafka: the worker's consumer and at-least-once commits, a batch at a time, each
                record's bytes, key and headers produced unchanged to another topic (no decode, no encode)
@@ -75,7 +75,7 @@ workers (measured: 0.9-1.5 x deid_eos with such a late join, 1.8 x when both joi
 def run(ctx: BenchContext) -> dict[str, object]:
     from tests.integration.registry_server import serve_registry
 
-    count = ctx.count(200_000, 1_000)
+    count = ctx.count(500_000, 1_000)  # 200k ran each fast mode 1-2 s: start-up transients decided the ratios
     domain = load_registry().get("channel")
     with (
         embedded_broker(properties=BROKER) as settings,
