@@ -201,12 +201,15 @@ def execute_batch(
     slices = min(len(tasks), 4 * spark.sparkContext.defaultParallelism)
     k_suppression = None
     if policy.k_anonymity == "suppress" and domain.quasi_identifiers:
-        say(f"{domain.name}: k-anonymity suppression (k={domain.target_k}): counting quasi-identifier classes first")
         k_suppression = KSuppression(tuple(domain.quasi_identifiers), domain.target_k)
-        counter = _ClassCounter(settings, domain, policy, source.spec, k_suppression.quasi_identifiers)
+    job = _Job(settings, domain, policy, source.spec, target.spec, quarantine.spec, paths, k_suppression)
+    if k_suppression is not None:
+        # Nothing is written before the run's classes are known (fail closed), so this pass treats the files
+        # once more rather than write unsuppressed outputs and rewrite them.
+        say(f"{domain.name}: k-anonymity suppression (k={domain.target_k}): counting quasi-identifier classes first")
+        counter = _ClassCounter(job)  # pickled now, with no classes yet
         for name, classes in spark.sparkContext.parallelize(tasks, slices).mapPartitions(counter).collect():
             k_suppression.classes.setdefault(name, Counter()).update(classes)
-    job = _Job(settings, domain, policy, source.spec, target.spec, quarantine.spec, paths, k_suppression)
     results: list[FileResult] = spark.sparkContext.parallelize(tasks, slices).mapPartitions(job).collect()
     counts = summarise(results)
     manifest = {
@@ -257,7 +260,7 @@ class _Job:
         self.settings, self.domain, self.policy = settings, domain, policy
         self.source, self.output, self.quarantine, self.paths = source, output, quarantine, paths
         self.k_suppression = k_suppression
-        self.fingerprint = _fingerprint(policy)
+        self.fingerprint = hashlib.sha256(policy.to_json().encode()).hexdigest()
 
     def __call__(self, tasks: Iterable[FileTask]) -> Iterator[FileResult]:
         plan = _plan(self)
@@ -270,28 +273,22 @@ class _Job:
 class _ClassCounter:
     """The first pass of a k-suppressing run, per Spark partition: (output name, class counts) per file."""
 
-    def __init__(
-        self, settings: Settings, domain: Domain, policy: Policy, source: StoreSpec, quasi_identifiers: tuple[str, ...]
-    ) -> None:
-        self.settings, self.domain, self.policy, self.source = settings, domain, policy, source
-        self.quasi_identifiers = quasi_identifiers
-        self.fingerprint = _fingerprint(policy)
+    def __init__(self, job: _Job) -> None:
+        assert job.k_suppression is not None
+        self.job, self.quasi_identifiers = job, job.k_suppression.quasi_identifiers
 
     def __call__(self, tasks: Iterable[FileTask]) -> Iterator[tuple[str, Counter[Key]]]:
-        plan = _plan(self)
+        job = self.job
+        plan = _plan(job)  # the same cached plan as the second pass
         for task in tasks:
-            yield from count_file_classes(task, plan, self.domain, self.source, self.quasi_identifiers).items()
-
-
-def _fingerprint(policy: Policy) -> str:
-    return hashlib.sha256(policy.to_json().encode()).hexdigest()
+            yield from count_file_classes(task, plan, job.domain, job.source, self.quasi_identifiers).items()
 
 
 _PLANS: dict[tuple[str, str, str], Plan] = {}
 """Compiled plans of this Python worker, by (domain, policy fingerprint, keystore): Spark reuses workers."""
 
 
-def _plan(job: _Job | _ClassCounter) -> Plan:
+def _plan(job: _Job) -> Plan:
     key = (job.domain.name, job.fingerprint, str(job.settings.data_dir.resolve()) + str(job.settings.keystore_url))
     plan = _PLANS.get(key)
     if plan is None:

@@ -114,12 +114,9 @@ class RiskWindow:
             raise ValueError("the risk window holds at least one record")
         self.quasi_identifiers, self.target_k = tuple(quasi_identifiers), target_k
         self.size, self.max_age, self.clock = size, max_age, clock
-        self._getters = [_getter(path) for path in self.quasi_identifiers]
+        self.key: Callable[[Mapping[str, Any]], Key] = tuple_reader(self.quasi_identifiers)
         self._window: deque[tuple[Key, float]] = deque()
         self.classes: Counter[Key] = Counter()
-
-    def key(self, record: Mapping[str, Any]) -> Key:
-        return tuple(_hashable(get(record)) for get in self._getters)
 
     def observe(self, record: Mapping[str, Any]) -> Key:
         """Add one anonymised record (the hot path: one tuple, one counter update, maybe one eviction); its key."""
@@ -197,19 +194,19 @@ class KSuppressor:
     def __init__(self, quasi_identifiers: Sequence[str], target_k: int, size: int = DEFAULT_WINDOW) -> None:
         self.seen = RiskWindow(quasi_identifiers, target_k, size)
         self.target_k = target_k
-        self._paths = [path.split(".") for path in quasi_identifiers]
+        self._null = _nuller(quasi_identifiers)
         self.suppressed = 0
         self._batch: list[bool] = []  # this batch's records: suppressed or not (for `abort_batch`)
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         seen = self.seen
         key = seen.observe(record)
-        if seen.classes[key] >= self.target_k or all(v is None for v in key):
+        if _released(key, seen.classes[key], self.target_k):
             self._batch.append(False)
             return record
         self._batch.append(True)
         self.suppressed += 1
-        _null_all(record, self._paths)
+        self._null(record)
         return record
 
     def commit_batch(self) -> None:
@@ -232,8 +229,7 @@ def k_suppressor_for(domain: Domain, mode: str, size: int = DEFAULT_WINDOW) -> K
 
 def count_classes(records: Iterable[Mapping[str, Any]], quasi_identifiers: Sequence[str]) -> Counter[Key]:
     """How many records share each tuple of quasi-identifier values (a batch run's first pass)."""
-    getters = [_getter(path) for path in quasi_identifiers]
-    return Counter(tuple(_hashable(get(record)) for get in getters) for record in records)
+    return Counter(map(tuple_reader(quasi_identifiers), records))
 
 
 def suppress_small_classes(
@@ -243,19 +239,36 @@ def suppress_small_classes(
     fewer than `target_k` records of `classes` (the run's output, counted beforehand) share; the number of
     records changed. Unlike the stream nothing is windowed: each released tuple is shared by at least k
     records of the run. A tuple the count never saw (a treatment that is not repeatable) counts as 0."""
-    getters, paths = [_getter(path) for path in quasi_identifiers], [path.split(".") for path in quasi_identifiers]
+    read, null = tuple_reader(quasi_identifiers), _nuller(quasi_identifiers)
     suppressed = 0
     for record in records:
-        key = tuple(_hashable(get(record)) for get in getters)
-        if classes.get(key, 0) < target_k and not all(v is None for v in key):
-            _null_all(record, paths)
+        key = read(record)
+        if not _released(key, classes.get(key, 0), target_k):
+            null(record)
             suppressed += 1
     return suppressed
 
 
-def _null_all(record: dict[str, Any], paths: list[list[str]]) -> None:
-    for keys in paths:
-        _set_null(record, keys)
+def tuple_reader(quasi_identifiers: Sequence[str]) -> Callable[[Mapping[str, Any]], Key]:
+    """A record → its tuple of quasi-identifier values (hashable: lists and objects become tuples)."""
+    getters = [_getter(path) for path in quasi_identifiers]
+    return lambda record: tuple(_hashable(get(record)) for get in getters)
+
+
+def _released(key: Key, class_size: int, target_k: int) -> bool:
+    """The suppression rule, stream and batch: a tuple goes out when k records share it; an all-null one
+    (nothing to hide) always does."""
+    return class_size >= target_k or all(v is None for v in key)
+
+
+def _nuller(quasi_identifiers: Sequence[str]) -> Callable[[dict[str, Any]], None]:
+    paths = [path.split(".") for path in quasi_identifiers]
+
+    def null(record: dict[str, Any]) -> None:
+        for keys in paths:
+            _set_null(record, keys)
+
+    return null
 
 
 def _set_null(record: dict[str, Any], keys: list[str]) -> None:
