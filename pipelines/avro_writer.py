@@ -235,6 +235,7 @@ def _record_fields_writer(schema: dict[str, Any], prefix: str) -> FieldWriter:
 
 
 FieldEncoder = Callable[[Any], bytes]
+Lookup = Callable[[Any], bytes | None]
 ColumnWriter = Callable[[dict[str, list[Any]], int], list[bytes]]
 ENCODED_CACHE = 4096
 """Distinct short strings per top-level field whose encoded bytes are kept (values repeat: show names, types)."""
@@ -242,9 +243,10 @@ CACHED_STRING_BYTES = 64
 """Longer strings (tokens, free text) rarely repeat: encoded each time, never cached."""
 
 
-def _field_encoder(avro_type: Any, path: str) -> FieldEncoder:
-    """value → the field's Avro bytes. A (nullable) string remembers the bytes of its short values, so a value
-    seen before costs one dict look-up; any other type runs its FieldWriter into a list."""
+def _field_encoder(avro_type: Any, path: str) -> tuple[FieldEncoder, Lookup | None]:
+    """value → the field's Avro bytes, and for a (nullable) string the look-up of its remembered bytes (a
+    value seen before costs one dict look-up, and a column of them one `map`); any other type runs its
+    FieldWriter into a list."""
     nullable = isinstance(avro_type, list) and len(avro_type) == 2 and avro_type[0] == "null"
     if avro_type == "string" or (nullable and avro_type[1] == "string"):
         return _cached_string_encoder(path, nullable)
@@ -255,10 +257,10 @@ def _field_encoder(avro_type: Any, path: str) -> FieldEncoder:
         writer(value, parts.append)
         return join(parts)
 
-    return encode
+    return encode, None
 
 
-def _cached_string_encoder(path: str, nullable: bool) -> FieldEncoder:
+def _cached_string_encoder(path: str, nullable: bool) -> tuple[FieldEncoder, Lookup]:
     write_string = _string_writer(path, _varint(2) if nullable else None)  # the one place a string is encoded
     cache: dict[str, bytes] = {}
     cached, join = cache.get, b"".join
@@ -281,15 +283,16 @@ def _cached_string_encoder(path: str, nullable: bool) -> FieldEncoder:
             cache[value] = encoded
         return encoded
 
-    return encode_string
+    return encode_string, cached
 
 
-def _top_level(schema: dict[str, Any]) -> list[tuple[str, FieldEncoder, Any]] | None:
-    """(name, encoder, default) per top-level field of a record schema, or None if a type is unsupported."""
+def _top_level(schema: dict[str, Any]) -> list[tuple[str, FieldEncoder, Lookup | None, Any]] | None:
+    """(name, encoder, cached bytes look-up or None, default) per top-level field of a record schema, or None
+    if a type is unsupported."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
         return None
     try:
-        return [(f["name"], _field_encoder(f["type"], f["name"]), f.get("default")) for f in schema["fields"]]
+        return [(f["name"], *_field_encoder(f["type"], f["name"]), f.get("default")) for f in schema["fields"]]
     except (_Unsupported, KeyError, TypeError):
         return None
 
@@ -305,7 +308,7 @@ def compile_writer(schema: dict[str, Any]) -> RecordWriter | None:
         if type(record) is not dict:
             raise FieldTypeError("(record)")
         get = record.get
-        return join([encode(get(name, default)) for name, encode, default in fields])
+        return join([encode(get(name, default)) for name, encode, _, default in fields])
 
     return write
 
@@ -323,9 +326,17 @@ def compile_batch_writer(schema: dict[str, Any], header: bytes = b"") -> ColumnW
 
     def write_columns(columns: dict[str, list[Any]], count: int) -> list[bytes]:
         encoded: list[list[bytes]] = [[header] * count]
-        for name, encode, default in fields:
+        for name, encode, lookup, default in fields:
             values = columns.get(name)
-            encoded.append([encode(v) for v in values] if values is not None else [encode(default)] * count)
-        return [join(row) for row in zip(*encoded, strict=True)]
+            if values is None:
+                encoded.append([encode(default)] * count)
+            elif lookup is None:
+                encoded.append(list(map(encode, values)))
+            else:  # remembered bytes first, in one pass; only the values not seen before are encoded
+                column: list[Any] = list(map(lookup, values))
+                if None in column:
+                    column = [done if done is not None else encode(v) for done, v in zip(column, values, strict=True)]
+                encoded.append(column)
+        return list(map(join, zip(*encoded, strict=True)))
 
     return write_columns

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from pipelines.transforms.base import FieldFunction, TreatmentError, batch_form
@@ -65,7 +66,7 @@ def treat_columns(
     names: list[str] = []
     columns: list[list[Any]] = []
     for key, fn in plain:
-        values = [record.get(key) for record in records]
+        values = list(map(dict.get, records, repeat(key)))
         names.append(key)
         columns.append(values if fn is None else _treated(fn, values, subjects, failed))
     for name, value in constants:  # e.g. data_redacted: True on every record

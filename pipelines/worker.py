@@ -377,6 +377,7 @@ class Worker(PolicyBinding):
         suppressors, want = self.suppressors, observe is not None
         treated = treat_batch(self.plan, self.encoders, main_topic, records, want_records=want, suppressors=suppressors)
         version_header, event_id = self._version_header, EVENT_ID_HEADER
+        only_version = [version_header]
         send, single = producer.produce, not self.plan.purposes
         out_by_topic: dict[str, int] = {}
         written = 0
@@ -388,10 +389,10 @@ class Worker(PolicyBinding):
                 rejected.append((msg, result))
                 continue
             main, pairs = result  # type: ignore[misc]
-            headers = [version_header]
-            for name, value in msg.headers() or ():
-                if name == event_id:
-                    headers = [(event_id, value), version_header]
+            headers = only_version  # shared: produce copies the headers it is given
+            for header in msg.headers() or ():
+                if header[0] == event_id:
+                    headers = [header, version_header]
                     break
             raw_key = msg.key()
             key = None if raw_key is None else keys.get(raw_key) or new_key(raw_key)

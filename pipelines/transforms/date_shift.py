@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import add
 from typing import Any
 
 from deid.policy import DateShiftParams
@@ -59,8 +60,7 @@ def date_shift_function(secret: bytes, max_days: int, fmt: str, field: FieldCont
         day_numbers: dict[str, int] = {}
         texts: dict[int, str] = {}
 
-        def shift_day(value: Any, subject: Any) -> str:
-            days = days_of(subject)
+        def number_of(value: Any) -> int:
             if type(value) is not str:
                 raise TreatmentError(path, f"expected a date string, got a {type(value).__name__}")
             number = day_numbers.get(value)
@@ -72,17 +72,42 @@ def date_shift_function(secret: bytes, max_days: int, fmt: str, field: FieldCont
                 if len(day_numbers) >= DATE_CACHE:
                     day_numbers.clear()
                 day_numbers[value] = number
-            result = texts.get(number + days)
+            return number
+
+        def text_of(number: int) -> str:
+            result = texts.get(number)
             if result is None:
                 try:
-                    result = codec.format_date(datetime.fromordinal(number + days))
+                    result = codec.format_date(datetime.fromordinal(number))
                 except (ValueError, OverflowError):
                     raise TreatmentError(path, "the shifted date is out of range") from None
                 if len(texts) >= DATE_CACHE:
                     texts.clear()
-                texts[number + days] = result
+                texts[number] = result
             return result
 
+        def shift_day(value: Any, subject: Any) -> str:
+            days = days_of(subject)
+            return text_of(number_of(value) + days)
+
+        def shift_days(values: list[Any], subjects: list[Any]) -> list[Any]:
+            """The batch form: the cached day numbers, offsets and texts looked up a column at a time (one
+            `map` each); only values, subjects and days not seen before go through the per-value steps."""
+            if None in values:
+                return [None if v is None else shift_day(v, s) for v, s in zip(values, subjects, strict=True)]
+            days: list[Any] = list(map(offsets.get, subjects))
+            if None in days:
+                days = [d if d is not None else days_of(s) for d, s in zip(days, subjects, strict=True)]
+            numbers: list[Any] = list(map(day_numbers.get, values))
+            if None in numbers:
+                numbers = [n if n is not None else number_of(v) for n, v in zip(numbers, values, strict=True)]
+            shifted = list(map(add, numbers, days))
+            out: list[Any] = list(map(texts.get, shifted))
+            if None in out:
+                out = [t if t is not None else text_of(n) for t, n in zip(out, shifted, strict=True)]
+            return out
+
+        shift_day.batch = shift_days  # type: ignore[attr-defined]
         return shift_day
 
     def shift_date(value: Any, subject: Any) -> str:

@@ -60,8 +60,11 @@ class Encrypt(Transform):
 
         def encrypt_column(values: list[Any], _subjects: list[Any]) -> list[Any]:
             """The batch form: every value of the column sealed in one FastFernet call; null stays null."""
-            texts = [_plaintext(value, path) for value in values if value is not None]
-            tokens = iter(encrypt_many(texts))
+            texts = [v.encode() if type(v) is str else _plaintext(v, path) for v in values if v is not None]
+            sealed = encrypt_many(texts)
+            if len(sealed) == len(values):  # no null: token by token
+                return [prefix + token.decode("ascii") for token in sealed]
+            tokens = iter(sealed)
             return [None if value is None else prefix + next(tokens).decode("ascii") for value in values]
 
         def encrypt_shared(value: Any, subject: Any) -> str:

@@ -144,18 +144,20 @@ def _fernet_encrypter(signing: bytes, encryption: bytes) -> Callable[[Sequence[b
             if all(len(p) == 16 for p in padded):  # one block each: CBC is AES(P xor IV), all at once
                 joined = (from_bytes(b"".join(padded), "big") ^ from_bytes(ivs, "big")).to_bytes(size, "big")
                 sealed = aes_blocks(joined) if size else b""
-                bodies = [sealed[at : at + 16] for at in range(0, size, 16)]
+                bodies = None
             else:
                 bodies = [cbc(p, ivs[16 * n : 16 * n + 16]) for n, p in enumerate(padded)]
         stamp = _VERSION + pack_time(int(now()))
-        tokens = []
-        for at, body in zip(range(0, size, 16), bodies, strict=True):
-            basic = stamp + ivs[at : at + 16] + body
-            inner = inner_start.copy()
+        inner_copy, outer_copy = inner_start.copy, outer_start.copy
+        tokens: list[bytes] = []
+        append = tokens.append
+        for n, at in enumerate(range(0, size, 16)):
+            basic = stamp + ivs[at : at + 16] + (sealed[at : at + 16] if bodies is None else bodies[n])
+            inner = inner_copy()
             inner.update(basic)
-            outer = outer_start.copy()
+            outer = outer_copy()
             outer.update(inner.digest())
-            tokens.append(b2a(basic + outer.digest(), newline=False).translate(urlsafe))
+            append(b2a(basic + outer.digest(), newline=False).translate(urlsafe))
         return tokens
 
     return encrypt_many

@@ -202,3 +202,22 @@ def test_treat_batch_without_records_gives_the_same_bytes(keystore: Keystore) ->
             r if isinstance(r, Rejection) else r[1] for r in lean
         ]
     assert all(not isinstance(r, Rejection) and r[0] is None for r in lean)
+
+
+def test_date_shift_batch_is_value_by_value_cold_and_warm(keystore: Keystore) -> None:
+    """The batch form's look-ups (offsets, day numbers, texts) give what the per-value function gives, on a
+    cold first batch, a warm second one and one with new subjects, int subjects and bad values."""
+    channel = load_registry().get("channel")
+    shift = dict(compile_policy(Policy.from_yaml(CHANNEL_POLICY), channel, keystore)._main.root.plain)["date"]
+    reference = dict(compile_policy(Policy.from_yaml(CHANNEL_POLICY), channel, keystore)._main.root.plain)["date"]
+    assert shift is not None and reference is not None
+    batch = batch_form(shift)
+    dates = [f"{1 + n % 28:02d}-{1 + n % 12:02d}-20{10 + n % 15}" for n in range(60)]
+    subjects: list[Any] = [f"u{n % 9}" for n in range(60)]
+    for round_subjects in (subjects, subjects, [*subjects[:30], *range(30)]):
+        assert batch(dates, round_subjects) == [reference(d, s) for d, s in zip(dates, round_subjects, strict=True)]
+    assert batch([dates[0], None], ["u1", "u2"]) == [reference(dates[0], "u1"), None]
+    with pytest.raises(TreatmentError):
+        batch([dates[0], "31-02-2024"], ["u1", "u1"])
+    with pytest.raises(TreatmentError):
+        batch([dates[0], dates[1]], ["u1", None])  # no subject: no offset
