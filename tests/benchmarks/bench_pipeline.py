@@ -25,6 +25,7 @@ passthrough >= 0.7 x kafka_copy, deid_x2 >= 1.7 x one worker (deid_eos).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import statistics
 import tempfile
@@ -40,7 +41,7 @@ from pipelines.outputs import ensure_topics
 from producers.channel import ChannelGenerator
 from producers.produce import produce_events, producer_overrides
 from producers.sources import generated_events
-from tests.benchmarks.common import BenchContext, Stopwatch, embedded_broker, print_table, progress
+from tests.benchmarks.common import BenchContext, CpuSampler, Stopwatch, print_table, private_broker, progress
 from tests.benchmarks.pipeline_modes import (
     COPY_TOPIC,
     SEED,
@@ -78,7 +79,8 @@ def run(ctx: BenchContext) -> dict[str, object]:
     count = ctx.count(500_000, 1_000)  # 200k ran each fast mode 1-2 s: start-up transients decided the ratios
     domain = load_registry().get("channel")
     with (
-        embedded_broker(properties=BROKER) as settings,
+        private_broker(properties=BROKER) as (settings, broker),
+        CpuSampler(broker.process.pid() or 0) as broker_cpu,
         tempfile.TemporaryDirectory(prefix="deid-bench-pipeline-") as tmp,
     ):
         admin = make_admin(settings)
@@ -107,6 +109,9 @@ def run(ctx: BenchContext) -> dict[str, object]:
     for run_result in all_runs:
         if run_result["records"] != count:
             raise RuntimeError(f"{run_result['mode']}: the worker read {run_result['records']} of {count} events")
+        if run_result["mode"] != "decode_encode":  # the broker's CPU while this mode's records flowed
+            spent = broker_cpu.between(run_result["first"], run_result["ended"])
+            run_result["broker_cpu_us_per_event"] = round(spent / count * 1e6, 2)
     result = summarise(all_runs, count)
     result["produce_eps"] = round(count / produced.seconds, 1)
     result["subjects"] = len(subjects)
@@ -137,7 +142,29 @@ def summarise(all_runs: list[dict[str, Any]], count: int) -> dict[str, Any]:
         "worker_peak_rss_mb": runs["deid"]["peak_rss_mb"],
         "peak_rss_mb_by_mode": {mode: r["peak_rss_mb"] for mode, r in runs.items()},
         "cpu_us_per_event_by_mode": cpu,
+        **_two_worker_ceiling(all_runs, eps, cpu),
         "eps_by_round": {mode: [r["eps"] for r in all_runs if r["mode"] == mode] for mode in MODES},
+    }
+
+
+def _two_worker_ceiling(all_runs: list[dict[str, Any]], eps: dict[str, float], cpu: dict[str, float]) -> dict[str, Any]:
+    """What two workers could reach here at best: every core busy with the workers and their broker, at the CPU
+    per event they spent (worker + broker, medians). One worker already keeps more than one thread busy
+    (librdkafka's beside Python's), so on 2 cores this ceiling, not the code, can bound deid_x2 / deid_eos."""
+    broker = {
+        mode: statistics.median(r["broker_cpu_us_per_event"] for r in all_runs if r["mode"] == mode)
+        for mode in MODES
+        if mode != "decode_encode"
+    }
+    cores = os.cpu_count() or 1
+    per_event = cpu["deid_x2"] + broker["deid_x2"]
+    ceiling = cores * 1e6 / per_event
+    return {
+        "broker_cpu_us_per_event_by_mode": broker,
+        "cores": cores,
+        "cores_busy_by_mode": {m: round((cpu[m] + broker[m]) * eps[m] / 1e6, 2) for m in broker},
+        "deid_x2_ceiling_eps": round(ceiling, 1),
+        "deid_x2_ceiling_vs_deid_eos": round(ceiling / eps["deid_eos"], 3),
     }
 
 
@@ -154,6 +181,12 @@ def print_summary(result: dict[str, Any]) -> None:
         f"{wall['passthrough']} x kafka_copy (target >= 0.7; by CPU {by_cpu['passthrough']}); deid / naive = "
         f"{result['deid_vs_naive']} (target >= 6; by CPU {result['deid_vs_naive_cpu']}); deid_x2 / deid_eos = "
         f"{result['deid_x2_vs_deid_eos']} (target >= 1.7; deid_x2 / deid = {result['deid_x2_vs_deid']})"
+    )
+    busy, broker = result["cores_busy_by_mode"], result["broker_cpu_us_per_event_by_mode"]
+    print(
+        f"broker CPU µs/event: deid_eos {broker['deid_eos']}, deid_x2 {broker['deid_x2']}; cores busy (workers + "
+        f"broker): deid_eos {busy['deid_eos']}, deid_x2 {busy['deid_x2']} of {result['cores']}; two workers' "
+        f"ceiling on this machine = {result['deid_x2_ceiling_vs_deid_eos']} x deid_eos"
     )
 
 

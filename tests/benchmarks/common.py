@@ -6,11 +6,14 @@ a timing. Each `bench_<name>.py` module defines NAME, DESCRIPTION and `run(ctx) 
 
 from __future__ import annotations
 
+import bisect
 import json
+import os
 import platform
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -44,6 +47,15 @@ def progress(message: str) -> None:
 def embedded_broker(heap: str = "1g", properties: Mapping[str, str] | None = None) -> Iterator[Settings]:
     """A private single-node Kafka on free loopback ports in a temporary data dir, stopped after; `properties`
     replace the stack broker's (e.g. Kafka's default group join delay where the stack sets none)."""
+    with private_broker(heap, properties) as (settings, _broker):
+        yield settings
+
+
+@contextmanager
+def private_broker(
+    heap: str = "1g", properties: Mapping[str, str] | None = None
+) -> Iterator[tuple[Settings, EmbeddedKafka]]:
+    """`embedded_broker`, with the broker itself (its pid, for the CPU it spends)."""
     kafka_home = load_settings().kafka_install_dir.resolve()
     with tempfile.TemporaryDirectory(prefix="deid-bench-") as data_dir:
         settings = Settings(
@@ -57,9 +69,47 @@ def embedded_broker(heap: str = "1g", properties: Mapping[str, str] | None = Non
         progress(f"starting a private Kafka broker on {settings.kafka_bootstrap}")
         broker.start(timeout=120)
         try:
-            yield settings
+            yield settings, broker
         finally:
             broker.stop()
+
+
+class CpuSampler:
+    """A process's CPU seconds (user + system, every thread), sampled every `interval` s in a thread, so the
+    CPU it spent between two wall-clock times can be read afterwards (`between`)."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self._stat = Path(f"/proc/{pid}/stat")
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._interval = interval
+        self._samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fields = self._stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended
+                return
+            self._samples.append((time.time(), (int(fields[11]) + int(fields[12])) / self._tick))
+            self._stop.wait(self._interval)
+
+    def between(self, start: float, end: float) -> float:
+        """CPU seconds from the last sample at or before `start` to the first at or after `end`."""
+        samples = self._samples
+        times = [t for t, _ in samples]
+        first = samples[max(0, bisect.bisect_right(times, start) - 1)][1]
+        last = samples[min(len(samples) - 1, bisect.bisect_left(times, end))][1]
+        return last - first
 
 
 class Stopwatch:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.benchmarks import bench_pipeline
-from tests.benchmarks.common import BenchContext, write_result
+from tests.benchmarks.common import BenchContext, CpuSampler, write_result
 
 
 def test_bench_pipeline_quick(tmp_path: Path) -> None:
@@ -25,6 +25,17 @@ def test_bench_pipeline_quick(tmp_path: Path) -> None:
     assert set(written["eps_by_round"]) == set(bench_pipeline.MODES)
     assert written["deid_vs_passthrough"] == round(written["deid_eps"] / written["passthrough_eps"], 3)
     assert written["deid_x2_vs_deid_eos"] == round(written["deid_x2_eps"] / written["deid_eos_eps"], 3)
+    broker = written["broker_cpu_us_per_event_by_mode"]
+    assert set(broker) == set(bench_pipeline.MODES) - {"decode_encode"} and min(broker.values()) >= 0
+    per_event = written["cpu_us_per_event_by_mode"]["deid_x2"] + broker["deid_x2"]
+    assert written["deid_x2_ceiling_eps"] == round(written["cores"] * 1e6 / per_event, 1)
+
+
+def test_broker_cpu_between_two_times_comes_from_the_samples_around_them() -> None:
+    sampler = CpuSampler(0)
+    sampler._samples = [(10.0, 1.0), (10.5, 1.2), (11.0, 1.9), (11.5, 2.0)]
+    assert sampler.between(10.6, 11.2) == 2.0 - 1.2  # from the sample before the start to the one after the end
+    assert sampler.between(9.0, 20.0) == 1.0
 
 
 def test_two_workers_combine_into_one_rate() -> None:
