@@ -87,6 +87,29 @@ def decode_record(value: bytes | None, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
     return record
 
 
+def decode_records(
+    values: list[bytes | None], max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> tuple[list[dict[str, Any]], list[tuple[int, Rejection]]]:
+    """`decode_record` for a batch: the decoded objects, in order, and (index, Rejection) for the values that
+    gave none. The usual batch (every value non-empty, within the limit, a JSON object) decodes in one `map`;
+    any other goes value by value, so each failure gets its own reason."""
+    try:
+        if all(values) and max(map(len, values), default=0) <= max_bytes:  # type: ignore[arg-type]
+            records = list(map(_loads, values))  # type: ignore[arg-type]
+            if set(map(type, records)) <= {dict}:
+                return records, []
+    except (_JSONDecodeError, RecursionError):
+        pass
+    decoded: list[dict[str, Any]] = []
+    rejected: list[tuple[int, Rejection]] = []
+    for index, value in enumerate(values):
+        try:
+            decoded.append(decode_record(value, max_bytes))
+        except Rejection as rejection:
+            rejected.append((index, rejection))
+    return decoded, rejected
+
+
 def _rejection(value: bytes, message: str, line: int, column: int) -> Rejection:
     """Why strict decoding failed: invalid UTF-8 (with the byte position) or invalid JSON (orjson's reason,
     which names the problem and where, never the data)."""

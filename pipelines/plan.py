@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from deid.domains import Domain
@@ -66,6 +67,7 @@ class Plan:
         """Paths seen in records that no rule covers (dropped); grows as records arrive."""
         self._main = main
         self._subject = _getter(domain.subject_field)
+        self._subjects = _column_getter(domain.subject_field)
         self._needs_consent = domain.consent is not None and (bool(purposes) or _uses_consent(policy))
         self._raw_consent = _getter(domain.consent.field if domain.consent else None)
         self._consent = _consent_reader(domain) if self._needs_consent else (lambda _record: None)
@@ -139,11 +141,11 @@ class Plan:
     def treat_columns(self, records: list[Any]) -> Columns | None:
         """A flat plan without consent (`pipelines.columns`: the same field functions, one pass per field over
         the batch): the batch treated, by field; None for other plans (or a record that is no JSON object)."""
-        if not self._columnar or not all(type(record) is dict for record in records):
+        if not self._columnar or not set(map(type, records)) <= {dict}:
             return None
-        main, subject = self._main, self._subject
+        main = self._main
         flag = [(REDACTED_FLAG_FIELD, True)] if main.has_flag else []
-        subjects = [subject(record) for record in records]
+        subjects = self._subjects(records)
         return treat_columns(main.root.plain, main.root.known, records, subjects, main.uncovered, flag)
 
     def outputs(self, record: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -221,6 +223,14 @@ def compile_policy(
 
 def _uses_consent(policy: Policy) -> bool:
     return any(isinstance(r, ConsentRule) for _, rules in policy.rule_sets() for r in rules.values())
+
+
+def _column_getter(path: str | None) -> Callable[[list[dict[str, Any]]], list[Any]]:
+    """`_getter` over a batch of records: a top-level key is read with one `map`."""
+    if path is not None and "." not in path:
+        return lambda records: list(map(dict.get, records, repeat(path)))
+    read = _getter(path)
+    return lambda records: [read(record) for record in records]
 
 
 def _getter(path: str | None) -> Callable[[dict[str, Any]], Any]:

@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import partial
+from types import NoneType
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
@@ -47,7 +48,7 @@ from pipelines.delivery import (
 )
 from pipelines.dlq import (
     Rejection,
-    decode_record,
+    decode_records,
     dlq_headers,
     envelope,
     event_id_bytes,
@@ -309,23 +310,23 @@ class Worker(PolicyBinding):
 
     def _process(self, messages: list[Message]) -> None:
         started = time.perf_counter()
-        last: dict[int, int] = {}  # partition → last offset in this batch
         ends: list[tuple[int, int]] = []
-        sources: list[Message] = []  # the decoded records and the messages they came from, in step
-        records: list[dict[str, Any]] = []
-        rejected: list[tuple[Message, Rejection]] = []
-        max_bytes, decode = self.options.max_record_bytes, decode_record
-        for msg in messages:
-            if msg.error() is not None:
-                self._consumer_event(msg, ends)
-                continue
-            last[msg.partition()] = msg.offset()
-            try:
-                records.append(decode(msg.value(), max_bytes))
-                sources.append(msg)
-            except Rejection as rejection:
-                rejected.append((msg, rejection))
-        records_in = len(records) + len(rejected)
+        errors = list(map(Message.error, messages))  # the batch a column at a time: no Python step per record
+        if set(map(type, errors)) - {NoneType}:  # consumer events (partition ends, errors) among the records
+            # (by type: KafkaError's == against None leaves a TypeError pending in the interpreter)
+            for msg, error in zip(messages, errors, strict=True):
+                if error is not None:
+                    self._consumer_event(msg, ends)
+            messages = [msg for msg, error in zip(messages, errors, strict=True) if error is None]
+        last = dict(zip(map(Message.partition, messages), map(Message.offset, messages), strict=True))
+        # ↑ partition → its last offset in this batch (a partition's records come in offset order)
+        records, failed = decode_records(list(map(Message.value, messages)), self.options.max_record_bytes)
+        sources = messages  # the decoded records and the messages they came from, in step
+        rejected: list[tuple[Message, Rejection]] = [(messages[index], rejection) for index, rejection in failed]
+        if failed:
+            refused = {index for index, _ in failed}
+            sources = [msg for index, msg in enumerate(messages) if index not in refused]
+        records_in = len(messages)
         if not last:
             self._ends_reached(ends)
             return
