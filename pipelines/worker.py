@@ -21,6 +21,7 @@ import gc
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from types import NoneType
@@ -53,6 +54,7 @@ from pipelines.dlq import (
     envelope,
     event_id_bytes,
 )
+from pipelines.in_flight import InFlight
 from pipelines.key_watch import SharedKeyWatcher
 from pipelines.keys import Keystore, KeystoreError
 from pipelines.limits import DEFAULT_MAX_RECORD_BYTES, oversize_reason, record_size
@@ -141,6 +143,8 @@ class Worker(PolicyBinding):
         self._reported_uncovered: set[str] = set()
         self._rejected_version: int | None = None
         self._aborts = 0
+        self.in_flight: InFlight | None = None
+        """The batch produced and not committed yet (pipelines/in_flight.py)."""
         self._keystore_wait = KeystoreWait(self.domain.name)
         self._fences = FenceGuard(self.domain.raw_topic, options.instance_id)
         if options.exactly_once:
@@ -196,7 +200,7 @@ class Worker(PolicyBinding):
             self.settings, group, self.options.instance_id, self.catch_up is not None,
             self.options.session_timeout_seconds,
         )  # fmt: skip
-        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_revoke}
+        callbacks: dict[str, Any] = {"on_revoke": self._on_revoke, "on_lost": self._on_lost}
         if self.catch_up is not None:
             callbacks["on_assign"] = self.catch_up.on_assign
         consumer.subscribe([self.domain.raw_topic], **callbacks)
@@ -205,6 +209,7 @@ class Worker(PolicyBinding):
     def _replace_consumer(self, reason: str) -> None:
         """A fenced consumer (see recovery.py) replaced by a new one, which resumes from the committed offsets."""
         self._fences.replacing(reason)
+        self.in_flight = None  # the new consumer reads it again from the committed offsets
         self.delivery.abort()
         close_quietly(self.consumer)
         self.consumer = self.delivery.consumer = self._subscribed_consumer()
@@ -224,6 +229,8 @@ class Worker(PolicyBinding):
                 try:
                     if messages:
                         self._batch(messages)
+                    else:
+                        self._batch(None)  # nothing waiting: commit the batch in flight now
                 except ConsumerFenced as exc:
                     self._replace_consumer(str(exc))
                 if not messages:
@@ -245,7 +252,7 @@ class Worker(PolicyBinding):
         and whatever came with it. Batches grow with the load, and a record never waits for a full batch."""
         size, consume = self.sizer.next_size(), self.consumer.consume
         messages = consume(size, 0)
-        if messages:
+        if messages or self.in_flight is not None:  # never wait with a batch in flight: it is committed first
             return messages
         messages = consume(1, self.options.consume_timeout)
         if messages and size > 1:
@@ -254,6 +261,7 @@ class Worker(PolicyBinding):
 
     def _close(self) -> None:
         for step in (
+            lambda: self._batch(None) if self.in_flight is not None else None,
             lambda: self.delivery.close(),
             lambda: self.consumer.close(),
             lambda: self._metrics_server.stop(),
@@ -286,17 +294,31 @@ class Worker(PolicyBinding):
         report = self.summary.risk
         return replace(lineage, risk=report.to_json()) if report is not None and report.records else lineage
 
-    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        try:
+            self._commit_in_flight()  # still this worker's partitions: commit what was produced from them
+        except Exception as exc:  # not committed: the new owner reads the batch again (duplicates, no loss)
+            log.warning("batch in flight not committed before a rebalance (%s); it will be read again", exc)
+        self._forget(consumer, partitions)
+
+    def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._drop_in_flight()  # another worker owns the partitions already: no commit for them from here
+        self._forget(consumer, partitions)
+
+    def _forget(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         if self.catch_up is not None:
-            self.catch_up.on_revoke(_consumer, partitions)
+            self.catch_up.on_revoke(consumer, partitions)
         self.metrics.forget_partitions(tp.partition for tp in partitions)
 
-    def _batch(self, messages: list[Message]) -> None:
-        """Process one batch. An aborted transaction rewound the consumer to the batch start: the next
-        consume reads it again (from the partitions still assigned to this worker)."""
+    def _batch(self, messages: list[Message] | None) -> None:
+        """Process one batch (None: only commit the batch in flight). An aborted transaction rewound the
+        consumer to the batch start: the next consume reads it again (from the partitions still assigned)."""
         gc.disable()  # a batch allocates ~10 objects a record, nearly all freed at its end: no cycle to hunt
         try:
             started = time.perf_counter()
+            if messages is None:
+                self._commit_in_flight()
+                return
             self._process(messages)
             self.sizer.observe(len(messages), time.perf_counter() - started)
             self._aborts = 0
@@ -333,28 +355,63 @@ class Worker(PolicyBinding):
         if self._first_record is None:
             self._first_record = started
             self.summary.startup_seconds = started - self._started
-        plan = self.plan
+        plan, overlap = self.plan, not self.suppressors  # see in_flight.py
         if not self._prefetch_keys(plan, records, messages):
+            self._commit_in_flight()
             return
         plan.prepare_batch(records)  # e.g. anonymize_text: one analyzer pass per batch
-        self.delivery.begin()
+        if not overlap:
+            self._commit_in_flight()
         skipped_before = [p.skipped for p in plan.purposes]
-        out_by_topic = self._treat(sources, records, rejected)
+        observe = self.risk.observe if self.risk is not None else None
+        treated = treat_batch(
+            plan, self.encoders, self.domain.anonymised_topic, records, want_records=observe is not None,
+            suppressors=self.suppressors,
+        )  # fmt: skip
+        self._commit_in_flight(also_rewind=messages)  # the batch before, delivered while this one was treated
+        self.delivery.begin()
+        out_by_topic = self._send(sources, treated, rejected, observe)
         for msg, rejection in rejected:
             self._dead_letter(msg, rejection)
         offsets = [TopicPartition(self.domain.raw_topic, p, offset + 1) for p, offset in last.items()]
+        self.in_flight = InFlight(
+            messages, offsets, plan, records_in, last, ends, out_by_topic, rejected, skipped_before, started
+        )
+        if not overlap:
+            self._commit_in_flight()
+
+    def _commit_in_flight(self, also_rewind: list[Message] | None = None) -> None:
+        """Commit the batch in flight (its outputs and offsets), if any. If the commit fails, the consumer goes
+        back to its first records and `also_rewind`'s (a batch treated after it, never produced)."""
+        batch, self.in_flight = self.in_flight, None
+        if batch is None:
+            return
         try:
-            self.delivery.commit(offsets)
+            self.delivery.commit(batch.offsets)
         except BatchAborted:
-            for purpose, before in zip(plan.purposes, skipped_before, strict=True):
+            for purpose, before in zip(batch.plan.purposes, batch.skipped_before, strict=True):
                 purpose.skipped = before
             for suppressor in self.suppressors.values():
                 suppressor.abort_batch()
-            rewind(self.consumer, messages)
+            rewind(self.consumer, batch.messages + (also_rewind or []))
             raise
         for suppressor in self.suppressors.values():
             suppressor.commit_batch()
-        self._committed(records_in, last, ends, out_by_topic, rejected, skipped_before, time.perf_counter() - started)
+        self._committed(batch, time.perf_counter() - batch.started)
+
+    def _before_switch(self) -> None:
+        """A batch in flight is committed under the plan it was treated with, before the switch."""
+        if self.in_flight is not None:
+            try:
+                self._batch(None)
+            except ConsumerFenced as exc:
+                self._replace_consumer(str(exc))
+
+    def _drop_in_flight(self) -> None:
+        """Forget the batch in flight uncommitted (its partitions are gone): whoever owns them reads it again."""
+        if self.in_flight is not None:
+            self.in_flight = None
+            self.delivery.abort()
 
     def _prefetch_keys(self, plan: Any, records: list[dict[str, Any]], messages: list[Message]) -> bool:
         """The batch's per-subject keys, or False after rewinding: while the keystore cannot give them, the
@@ -368,15 +425,15 @@ class Worker(PolicyBinding):
         self._keystore_wait.succeeded()
         return True
 
-    def _treat(
-        self, sources: list[Message], records: list[dict[str, Any]], rejected: list[tuple[Message, Rejection]]
+    def _send(
+        self,
+        sources: list[Message],
+        treated: list[Any],
+        rejected: list[tuple[Message, Rejection]],
+        observe: Callable[[dict[str, Any]], Any] | None,
     ) -> dict[str, int]:
-        """Treat and encode the batch (`treat.py`), then produce each record's outputs (the hot loop); failures
-        join `rejected`."""
+        """Produce each treated record's outputs (the hot loop); failures join `rejected`."""
         producer, main_topic = self.delivery.producer, self.domain.anonymised_topic
-        observe = self.risk.observe if self.risk is not None else None
-        suppressors, want = self.suppressors, observe is not None
-        treated = treat_batch(self.plan, self.encoders, main_topic, records, want_records=want, suppressors=suppressors)
         version_header, event_id = self._version_header, EVENT_ID_HEADER
         only_version = [version_header]
         send, single = producer.produce, not self.plan.purposes
@@ -450,17 +507,10 @@ class Worker(PolicyBinding):
             for partition, offset in ends:
                 self.catch_up.end_reached(partition, offset)
 
-    def _committed(
-        self,
-        records_in: int,
-        last: dict[int, int],
-        ends: list[tuple[int, int]],
-        out_by_topic: dict[str, int],
-        rejected: list[tuple[Message, Rejection]],
-        skipped_before: list[int],
-        seconds: float,
-    ) -> None:
-        summary, plan = self.summary, self.plan
+    def _committed(self, batch: InFlight, seconds: float) -> None:
+        summary, plan, records_in, last = self.summary, batch.plan, batch.records_in, batch.last
+        out_by_topic, rejected, ends = batch.out_by_topic, batch.rejected, batch.ends
+        skipped_before = batch.skipped_before
         dlq_by_class = Counter(rejection.error_class for _, rejection in rejected)
         skipped = {p.name: p.skipped - before for p, before in zip(plan.purposes, skipped_before, strict=True)}
         written = {p.name: out_by_topic.get(p.topic, 0) for p in plan.purposes}

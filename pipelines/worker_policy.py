@@ -68,6 +68,7 @@ class PolicyBinding:
         )
         if hasattr(self, "limits"):  # a switch: the producer's own limit stays the one it was built with
             limits.client_bytes = min(limits.client_bytes, self.limits.producer_bytes)
+        self._before_switch()
         self.plan, self.encoders, self.policy, self.limits = plan, encoders, policy, limits
         self.suppressors = self._suppressors(policy, topics)
         self._version_header = (POLICY_VERSION_HEADER, str(policy.version).encode())
@@ -87,6 +88,9 @@ class PolicyBinding:
         )
         self.lineage.pipeline_started(self._lineage)
         log.info("%s: running policy v%s → %s", self.domain.name, policy.version, ", ".join(topics))
+
+    def _before_switch(self) -> None:
+        """Called just before the plan changes: the worker commits its batch in flight (in_flight.py) first."""
 
     def _suppressors(self, policy: Policy, topics: list[str]) -> dict[str, KSuppressor]:
         """Per output topic, the k-anonymity suppressor the policy asks for; a topic's window survives a switch."""
@@ -126,8 +130,9 @@ class PolicyBinding:
         if self.key_watcher.rotated():
             try:
                 plan, fpe_key_id = self._compile(self.policy)
-                self.encoders = register_encoders(self.policy, self.domain, self.registry, fpe_key_id)
-                self.plan = plan
+                encoders = register_encoders(self.policy, self.domain, self.registry, fpe_key_id)
+                self._before_switch()
+                self.encoders, self.plan = encoders, plan
                 log.info(
                     "%s: a key was rotated; now encrypting with %s (fpe: %s)",
                     self.domain.name,
