@@ -228,7 +228,16 @@ def test_decode_records_is_decode_record_value_by_value() -> None:
 
     good = [b'{"a": 1}', b'{"b": "x"}']
     assert decode_records(good) == ([{"a": 1}, {"b": "x"}], [])
-    mixed: list[bytes | None] = [b'{"a": 1}', b"", None, b"[1]", b"{bad", b'{"c": 2}', b"\xff", b'{"d": "' + b"x" * 50 + b'"}']
+    mixed: list[bytes | None] = [
+        b'{"a": 1}',
+        b"",
+        None,
+        b"[1]",
+        b"{bad",
+        b'{"c": 2}',
+        b"\xff",
+        b'{"d": "' + b"x" * 50 + b'"}',
+    ]
     records, failed = decode_records(mixed, max_bytes=40)
     expected: list[Any] = []
     for value in mixed:
@@ -238,4 +247,11 @@ def test_decode_records_is_decode_record_value_by_value() -> None:
             expected.append(rejection)
     assert records == [e for e in expected if type(e) is dict] == [{"a": 1}, {"c": 2}]
     assert failed == [(i, e) for i, e in enumerate(expected) if type(e) is Rejection]
-    assert [r.error_class for _, r in failed] == ["empty", "empty", "not_object", "invalid_json", "invalid_utf8", "too_large"]
+    assert [r.error_class for _, r in failed] == [
+        "empty",
+        "empty",
+        "not_object",
+        "invalid_json",
+        "invalid_utf8",
+        "too_large",
+    ]
