@@ -66,7 +66,7 @@ def treat_columns(
     names: list[str] = []
     columns: list[list[Any]] = []
     for key, fn in plain:
-        values = list(map(dict.get, records, repeat(key)))
+        values = column_of(records, key)
         names.append(key)
         columns.append(values if fn is None else _treated(fn, values, subjects, failed))
     for name, value in constants:  # e.g. data_redacted: True on every record
@@ -76,6 +76,11 @@ def treat_columns(
         if not record.keys() <= known and index not in failed:
             uncovered.update(record.keys() - known)
     return Columns(names, columns, failed, len(records))
+
+
+def column_of(records: list[dict[str, Any]], key: str) -> list[Any]:
+    """Each record's value of a top-level `key` (None where missing), in one `map`."""
+    return list(map(dict.get, records, repeat(key)))
 
 
 def _treated(fn: FieldFunction, values: list[Any], subjects: list[Any], failed: dict[int, TreatmentError]) -> list[Any]:

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 from deid.domains import Domain
 from deid.policy import REDACTED_FLAG_FIELD, ConsentRule, Policy, check_policy
-from pipelines.columns import Columns, treat_columns
+from pipelines.columns import Columns, column_of, treat_columns
 from pipelines.consent import ConsentLedger, SubjectConsent
 from pipelines.keys.base import Keystore
 from pipelines.plan_tree import Output, PlanError, TreeCompiler, apply_node
@@ -228,7 +227,7 @@ def _uses_consent(policy: Policy) -> bool:
 def _column_getter(path: str | None) -> Callable[[list[dict[str, Any]]], list[Any]]:
     """`_getter` over a batch of records: a top-level key is read with one `map`."""
     if path is not None and "." not in path:
-        return lambda records: list(map(dict.get, records, repeat(path)))
+        return lambda records: column_of(records, path)
     read = _getter(path)
     return lambda records: [read(record) for record in records]
 

@@ -261,7 +261,7 @@ class Worker(PolicyBinding):
 
     def _close(self) -> None:
         for step in (
-            lambda: self._batch(None) if self.in_flight is not None else None,
+            lambda: self._batch(None),  # the batch in flight, if any
             lambda: self.delivery.close(),
             lambda: self.consumer.close(),
             lambda: self._metrics_server.stop(),
@@ -360,8 +360,6 @@ class Worker(PolicyBinding):
             self._commit_in_flight()
             return
         plan.prepare_batch(records)  # e.g. anonymize_text: one analyzer pass per batch
-        if not overlap:
-            self._commit_in_flight()
         skipped_before = [p.skipped for p in plan.purposes]
         observe = self.risk.observe if self.risk is not None else None
         treated = treat_batch(

@@ -80,7 +80,7 @@ def run(ctx: BenchContext) -> dict[str, object]:
     domain = load_registry().get("channel")
     with (
         private_broker(properties=BROKER) as (settings, broker),
-        CpuSampler(broker.process.pid() or 0) as broker_cpu,
+        CpuSampler(_running_pid(broker)) as broker_cpu,
         tempfile.TemporaryDirectory(prefix="deid-bench-pipeline-") as tmp,
     ):
         admin = make_admin(settings)
@@ -145,6 +145,13 @@ def summarise(all_runs: list[dict[str, Any]], count: int) -> dict[str, Any]:
         **_two_worker_ceiling(all_runs, eps, cpu),
         "eps_by_round": {mode: [r["eps"] for r in all_runs if r["mode"] == mode] for mode in MODES},
     }
+
+
+def _running_pid(broker: Any) -> int:
+    pid: int | None = broker.process.pid()
+    if pid is None:
+        raise RuntimeError("the private broker is not running: no pid to measure its CPU")
+    return pid
 
 
 def _two_worker_ceiling(all_runs: list[dict[str, Any]], eps: dict[str, float], cpu: dict[str, float]) -> dict[str, Any]:

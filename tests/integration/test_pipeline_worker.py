@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError
 from confluent_kafka.admin import NewTopic
 
 from deid.events import EVENT_ID_HEADER
 from deid.kafka import make_admin
 from deid.policy import Policy
-from pipelines.delivery import BatchAborted
 from pipelines.policy_source import PipelineLineage, StaticPolicySource
 from pipelines.worker import Worker, WorkerOptions
 from tests.catalog_support import CatalogServer
@@ -144,31 +144,35 @@ def test_reidentify_to_a_raw_topic_and_field_selection(
     assert viewer.returncode == 1 and "needs the catalog role steward or admin" in viewer.stderr
 
 
-class AbortsTheSecondCommit(Worker):
-    """A worker whose second transaction commit fails: aborted for real at the broker, then BatchAborted, as
-    when the coordinator refuses it. A fault we cannot cause on demand at that moment: the commit is wrapped."""
+class FailsAnOverlappedCommit(Worker):
+    """A worker whose commit fails once, at the first batch in flight whose next batch (treated, not produced)
+    holds a partition the batch in flight does not: just before that commit, one of its records is reported
+    refused (the delivery report librdkafka gives for a record the broker rejected), so the real commit path
+    flushes, aborts the transaction at the broker and raises BatchAborted. Only the report is injected: a
+    refusal cannot be caused on demand at that moment."""
 
     commits = 0
-    overlapped: list[bool]
+    fail_next = False
+    failed = False
 
     def _commit_in_flight(self, also_rewind: list[Any] | None = None) -> None:
-        if self.in_flight is not None:  # was a next batch treated (and left to be read again on failure)?
-            self.overlapped.append(bool(also_rewind))
+        batch = self.in_flight
+        if batch is not None and also_rewind and not self.failed:
+            self.fail_next = bool({m.partition() for m in also_rewind} - {m.partition() for m in batch.messages})
         super()._commit_in_flight(also_rewind)
 
     def _start(self) -> None:
-        self.overlapped = []
         super()._start()
         commit = self.delivery.commit
 
-        def failing_second(offsets: list[Any]) -> None:
+        def failing_once(offsets: list[Any]) -> None:
             self.commits += 1
-            if self.commits == 2:
-                self.delivery.abort()
-                raise BatchAborted("injected: the coordinator refused the commit")
+            if self.fail_next and not self.failed:
+                self.failed = True
+                self.delivery._failures(KafkaError(KafkaError.INVALID_RECORD, "injected refusal"), None)
             commit(offsets)
 
-        self.delivery.commit = failing_second  # type: ignore[method-assign]
+        self.delivery.commit = failing_once  # type: ignore[method-assign]
 
 
 def test_a_failed_commit_of_the_batch_in_flight_reads_it_and_the_next_again(
@@ -178,13 +182,13 @@ def test_a_failed_commit_of_the_batch_in_flight_reads_it_and_the_next_again(
     again (from every partition either touched) and each event still goes out exactly once."""
     env = pipeline_env(kafka, "channel", tmp_path, registry_url, partitions=3)
     ids = env.produce(900, seed=11)
-    worker = AbortsTheSecondCommit(
+    worker = FailsAnOverlappedCommit(
         env.worker_settings(),
         WorkerOptions(env.name, until_caught_up=True, exactly_once=True, batch_size=100, batch_seconds=0),
         StaticPolicySource(Policy.load(env.policy_file())),
     )
     summary = worker.run()
-    assert worker.overlapped[1] is True  # the failed commit came after the next batch was treated
+    assert worker.failed  # a commit failed while the next batch, on another partition too, was treated
     assert worker.commits > 3 and summary.records_in == summary.records_out == 900
     out = read_topic(env.settings, env.domain.anonymised_topic)
     assert sorted(headers_of(m)[EVENT_ID_HEADER] for m in out) == sorted(ids)  # none lost, none twice
